@@ -2,8 +2,10 @@
 
 Why: LIBERO's evaluation init states vary little (millimetres for some tasks), so replaying one demo
 blind can succeed often. Reported beside a trained model, it shows what the task gives away without
-looking. Options: `demos` (a `wambench demos` folder) and `episode` (its index, default 0). It reads
-no observation; after the demo's last action it holds still with the gripper as it was.
+looking. Options: `demos` (a `wambench demos` folder) and `episode` (which demo of the episode's task,
+default 0: the folder's first demo of that task, so one folder of several tasks serves a run over all
+of them). It reads no observation; after the demo's last action it holds still with the gripper as it
+was.
 """
 
 from __future__ import annotations
@@ -17,7 +19,22 @@ from typing import Any
 import numpy as np
 
 from harness.errors import UserError
-from harness.types import STAGES, ActionChunk, EpisodeSpec, Observation, PolicySpec
+from harness.types import STAGES, ActionChunk, EpisodeError, EpisodeSpec, Observation, PolicySpec
+
+
+def demos_by_task(folder: str | Path) -> dict[str, list[int]]:
+    """{task name: its demos' episode indices, in order}, from the folder's meta/episodes.jsonl."""
+    import json
+
+    path = Path(folder) / "meta" / "episodes.jsonl"
+    try:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise UserError(f"libero-replay: {folder} is not a `wambench demos` folder ({path}: {exc})") from exc
+    tasks: dict[str, list[int]] = {}
+    for row in rows:
+        tasks.setdefault(str(row["task_name"]), []).append(int(row["episode_index"]))
+    return tasks
 
 
 def load_actions(folder: str | Path, episode: int) -> np.ndarray:
@@ -34,12 +51,22 @@ def load_actions(folder: str | Path, episode: int) -> np.ndarray:
 
 
 class Replay:
-    def __init__(self, spec: PolicySpec, actions: np.ndarray) -> None:
+    def __init__(self, spec: PolicySpec, folder: str, nth: int) -> None:
         self.spec = spec
-        self._actions = actions
+        self._folder = folder
+        self._nth = nth
+        self._tasks = demos_by_task(folder)
+        self._actions = np.zeros((1, 7))
         self._t = 0
 
     def reset(self, episode: EpisodeSpec, instruction: str) -> None:
+        demos = self._tasks.get(episode.task, [])
+        if len(demos) <= self._nth:
+            raise EpisodeError(
+                f"libero-replay: {self._folder} has {len(demos)} demos of task {episode.task}, "
+                f"not a demo {self._nth} to replay"
+            )
+        self._actions = load_actions(self._folder, demos[self._nth])
         self._t = 0
 
     def act(self, obs: Observation) -> ActionChunk:
@@ -78,13 +105,15 @@ class ReplayFactory:
         episode = options.get("episode", 0)
         if isinstance(episode, bool) or not isinstance(episode, int) or episode < 0:
             raise UserError(f"libero-replay option episode must be an integer >= 0, got {episode!r}")
-        load_actions(str(options["demos"]), episode)
+        tasks = demos_by_task(str(options["demos"]))
+        if not any(len(demos) > episode for demos in tasks.values()):
+            raise UserError(f"libero-replay: no demo {episode} of any task in {options['demos']}")
         details = {"demos": str(options["demos"]), "episode": episode, "trained": True}
         return PolicySpec(**{**self.spec.__dict__, "checkpoint": str(options["demos"]), "details": details})
 
     def build(self, suite: Any, options: Mapping[str, Any]) -> Replay:
         spec = self.validate(suite, options)
-        return Replay(spec, load_actions(str(options["demos"]), int(options.get("episode", 0))))
+        return Replay(spec, str(options["demos"]), int(options.get("episode", 0)))
 
 
 libero_replay = ReplayFactory()
