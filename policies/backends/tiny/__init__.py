@@ -64,6 +64,7 @@ def write_untrained_checkpoint(folder: str | Path, suite: Any, seed: int = 0, **
 
 def _check_fits(ckpt: TinyCheckpoint, suite: Any) -> None:
     cfg = ckpt.model.cfg
+    plain = not getattr(getattr(suite, "options", None), "privileged_state", True)
     missing = [c for c in cfg.cameras if c not in suite.camera_shapes]
     if missing:
         raise UserError(
@@ -74,6 +75,11 @@ def _check_fits(ckpt: TinyCheckpoint, suite: Any) -> None:
         raise UserError(
             f"tiny checkpoint '{ckpt.path}' expects a {cfg.state_dim}-d state, suite '{suite.name}' gives "
             f"{suite.state_dim}-d"
+            + (
+                " (a privileged-state checkpoint: give the suite the option privileged_state: true)"
+                if cfg.state_dim > suite.state_dim and plain
+                else ""
+            )
         )
 
 

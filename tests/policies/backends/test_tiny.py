@@ -114,6 +114,19 @@ def test_checkpoint_for_another_action_space_is_a_user_error(
         _build(other_state, checkpoint=str(folder))
 
 
+def test_privileged_checkpoint_on_a_plain_suite_names_the_option(tmp_path: Path) -> None:
+    from suites.libero.suite import LiberoOptions, LiberoSuite
+
+    def suite(**options: object) -> LiberoSuite:
+        return LiberoSuite("libero_object", LiberoOptions.parse("libero_object", options))
+
+    plain, privileged = suite(), suite(privileged_state=True)
+    folder = write_untrained_checkpoint(tmp_path / "priv", privileged, **SMALL)
+    with pytest.raises(UserError, match=r"expects a 16-d state.*give the suite the option privileged_state"):
+        _build(plain, checkpoint=str(folder))
+    assert _build(privileged, checkpoint=str(folder)).spec.checkpoint == str(folder)
+
+
 def test_tampered_weights_are_a_user_error(tmp_path: Path, libero: ShapeSuite) -> None:
     folder = write_untrained_checkpoint(tmp_path / "ck", libero, **SMALL)
     tensors = load_file(str(folder / "model.safetensors"))
