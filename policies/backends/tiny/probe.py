@@ -45,17 +45,20 @@ def probe(
 ) -> list[ProbeResult]:
     from harness import registry
     from harness.types import EpisodeSpec
+    from policies.backends.tiny.checkpoint import load_checkpoint
     from suites.libero import catalog
     from suites.libero.env import LiberoEnv
-    from suites.libero.suite import LiberoOptions, make_suite
+    from suites.libero.suite import STATE_DIM, LiberoOptions, make_suite
 
-    suite = make_suite(suite_name, {"privileged": True})
+    # A privileged-state checkpoint (trained with the object boxes in its state) is probed with them.
+    wanted: dict[str, Any] = {"privileged": True}
+    if load_checkpoint(checkpoint).model.cfg.state_dim > STATE_DIM:
+        wanted["privileged_state"] = True
+    suite = make_suite(suite_name, wanted)
     task = catalog.tasks(suite.name)[task_index]
     factory = registry.policies.get(policy)
     pol = factory.build(suite, {"backend": "tiny", "checkpoint": checkpoint})
-    opts = LiberoOptions.parse(
-        suite.name, {"privileged": True, **({"max_steps": max_steps} if max_steps else {})}
-    )
+    opts = LiberoOptions.parse(suite.name, {**wanted, **({"max_steps": max_steps} if max_steps else {})})
     env = LiberoEnv(suite.name, task, opts)
     results = []
     try:
