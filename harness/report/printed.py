@@ -37,6 +37,7 @@ TASK_COLUMNS = [
 # Units of the values CSV with a meaning to the report: success % (means of trials), speedup factor.
 SUCCESS_PCT = "success_pct"
 SPEEDUP = "x"
+AVERAGE = "average"  # the column of a row's average over its other columns
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def nfe_label(nfe_video: int | None, nfe_action: int | None) -> str:
 
 
 __all__ = [
+    "AVERAGE",
     "SPEEDUP",
     "SUCCESS_PCT",
     "TASK_COLUMNS",
