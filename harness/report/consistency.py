@@ -32,8 +32,9 @@ from statistics import fmean
 
 from harness.report.checks import EPS, Check, half_unit, tname, where
 from harness.report.granularity import granularity_checks
+from harness.report.latency_checks import latency_checks
 from harness.report.paperdef import Paper, default_paper
-from harness.report.printed import AVERAGE, SPEEDUP, SUCCESS_PCT, RefValue, TaskValue, nfe_label
+from harness.report.printed import AVERAGE, SUCCESS_PCT, RefValue, TaskValue
 
 
 def per_task_kinds(paper: Paper) -> tuple[str, str]:
@@ -278,7 +279,7 @@ def cross_table_checks(values: Sequence[RefValue], paper: Paper | None = None) -
     return out
 
 
-# ---- averages within a row, latency ------------------------------------------------------------------
+# ---- averages within a row ------------------------------------------------------------------
 def row_average_checks(values: Sequence[RefValue], paper: Paper | None = None) -> list[Check]:
     paper = paper or default_paper()
     out = []
@@ -298,51 +299,6 @@ def row_average_checks(values: Sequence[RefValue], paper: Paper | None = None) -
             tol = fmean(half_unit(w.decimals) for w in got) + half_unit(v.decimals)
             detail = f"mean of {', '.join(parts)}"
             out.append(Check("row-average", where(v), v.value, mean, tol, detail, v.text))
-    return out
-
-
-def latency_checks(values: Sequence[RefValue], paper: Paper | None = None) -> list[Check]:
-    rule = (paper or default_paper()).consistency.latency
-    if rule is None:
-        return []
-    out = []
-    fig = [v for v in values if v.table == rule.figure]
-    by = {(v.method, v.nfe, v.column): v for v in fig}
-    for (method, nfe, column), total in by.items():
-        if column != rule.total:
-            continue
-        parts = [v for v in (by.get((method, nfe, part)) for part in rule.parts) if v is not None]
-        if parts and len(parts) == len(rule.parts):
-            tol, summed = half_unit(total.decimals), parts[0].value
-            for part in parts:
-                tol += half_unit(part.decimals)
-            for part in parts[1:]:
-                summed += part.value
-            out.append(
-                Check("latency", where(total), total.value, summed, tol, rule.parts_detail, total.text)
-            )
-    references = [v for v in fig if v.method == rule.reference and v.column == rule.total]
-    for t in references:
-        for s in fig:
-            if s.column != rule.total or s is t:
-                continue
-            ratio = t.value / s.value
-            # relative rounding of both latencies carries into the ratio
-            prop = ratio * (half_unit(t.decimals) / t.value + half_unit(s.decimals) / s.value)
-            for v in values:
-                if v.unit == SPEEDUP and v.benchmark == t.benchmark and v.nfe == s.nfe:
-                    detail = f"{tname(rule.figure)}: {t.value:g} ms / {s.value:g} ms"
-                    out.append(
-                        Check(
-                            "latency",
-                            where(v),
-                            v.value,
-                            ratio,
-                            half_unit(v.decimals) + prop,
-                            f"{detail} ({s.method} {nfe_label(*s.nfe)})",
-                            v.text,
-                        )
-                    )
     return out
 
 
