@@ -28,6 +28,13 @@ def register(sub: Any) -> None:
         help="reviewer mode: the paper's tables from its reference data alone, plus a consistency check",
     )
     p.add_argument(
+        "--paper",
+        default=None,
+        metavar="NAME|DIR",
+        help="the paper whose tables and numbers to use: a shipped one (default flash-wam) or a folder "
+        "of a paper definition (paper.yaml, tables.yaml, consistency.yaml and its CSVs)",
+    )
+    p.add_argument(
         "--budget-ms",
         type=float,
         default=DEFAULT_BUDGET_MS,
@@ -45,13 +52,15 @@ def run(args: argparse.Namespace) -> int:
     if args.budget_ms <= 0:
         raise UserError(f"--budget-ms must be positive, got {args.budget_ms:g}")
     from harness.report.build import build_reference_report, build_report
+    from harness.report.paperdef import load_paper
 
+    paper = load_paper(args.paper) if args.paper else None
     if args.reference:
         if args.outs or args.vs or args.real_robot:
             raise UserError(
                 "--reference paper reads no runs: drop the OUT directories, --vs and --real-robot"
             )
-        index = build_reference_report(args.out, budget_ms=args.budget_ms)
+        index = build_reference_report(args.out, budget_ms=args.budget_ms, paper=paper)
     else:
         if not args.outs:
             raise UserError("give run directories (wambench report OUT --out DIR) or --reference paper")
@@ -61,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             vs_paper=args.vs == "paper",
             budget_ms=args.budget_ms,
             real_robot=args.real_robot,
+            paper=paper,
         )
     print(f"report written: {index}")
     return 0

@@ -12,6 +12,7 @@ from harness.report.figures import save
 from harness.report.index import Entry, table_entry, write_index
 from harness.report.measured import measured_tables
 from harness.report.paper import reference_tables
+from harness.report.paperdef import Paper, default_paper
 from harness.report.plots import FigureSpec, measured_figures, reference_figures
 from harness.report.realrobot import table3
 from harness.report.realtime import SWEEP_CAPTION, load_rows, realtime_table, success_delay_figure
@@ -51,12 +52,14 @@ def build_report(
     vs_paper: bool = False,
     budget_ms: float | None = DEFAULT_BUDGET_MS,
     real_robot: Path | None = None,
+    paper: Paper | None = None,
 ) -> Path:
-    """Tables and figures of stored runs; returns the index page. Reads the stores only."""
+    """Tables and figures of stored runs in the paper's layouts (default: the default paper); returns
+    the index page. Reads the stores only."""
     runs = load_runs(outs)  # validates every OUT before anything is written
-    tables = measured_tables(runs, vs_paper)
+    tables = measured_tables(runs, vs_paper, paper)
     if real_robot is not None:
-        tables.insert(2, table3(real_robot, vs_paper))
+        tables.insert(2, table3(real_robot, vs_paper, paper))
     rt_rows = load_rows(runs.outs)
     if any(r.has_timing for r in rt_rows):  # real-time table and sweep figure: only for runs that timed
         tables.append(realtime_table(rt_rows))
@@ -86,11 +89,14 @@ def build_report(
     )
 
 
-def build_reference_report(out_dir: Path, *, budget_ms: float | None = DEFAULT_BUDGET_MS) -> Path:
+def build_reference_report(
+    out_dir: Path, *, budget_ms: float | None = DEFAULT_BUDGET_MS, paper: Paper | None = None
+) -> Path:
     """Reviewer mode: the paper's tables from the reference data alone, plus the consistency check."""
+    paper = paper or default_paper()
     out_dir.mkdir(parents=True, exist_ok=True)
-    table_entries = _write_tables(reference_tables(), out_dir / "tables")
-    report = check_consistency()
+    table_entries = _write_tables(reference_tables(paper=paper), out_dir / "tables")
+    report = check_consistency(paper=paper)
     review = write_review(report, out_dir / "review")
     review_entry = Entry(
         "Consistency check: does the paper agree with itself?",
@@ -98,16 +104,13 @@ def build_reference_report(out_dir: Path, *, budget_ms: float | None = DEFAULT_B
         {"CSV": review["consistency_checks.csv"], "LaTeX": review["consistency_disagreements.tex"]},
         f"{len(report.checks)} checks, {len(report.disagreements)} disagreements",
     )
-    figure_entries = _write_figures([*reference_figures(budget_ms), _analysis()], out_dir / "figures")
-    intro = [
-        "The paper's tables regenerated from the reference data shipped with wambench (no runs), and a "
-        "check that recomputes every aggregate of Tables 1, 2, 3, 4 and 7 from the numbers they summarise.",
-    ]
+    figures = reference_figures(budget_ms, paper.values, paper.tasks)
+    figure_entries = _write_figures([*figures, _analysis()], out_dir / "figures")
     summary = [f"- {f}" for f in findings(report)]
     return write_index(
         out_dir,
-        "wambench reviewer report: Flash-WAM (arXiv 2606.05254)",
-        intro,
+        paper.spec.reviewer.title,
+        [paper.spec.reviewer.intro],
         [review_entry, *table_entries],
         figure_entries,
         extra_sections=[("Consistency findings", summary)],

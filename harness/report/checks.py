@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.report.reference import RefValue, nfe_label
+from harness.report.printed import RefValue, nfe_label
 
 EPS = 1e-9
 

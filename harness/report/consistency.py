@@ -1,5 +1,8 @@
 """Does the paper agree with itself? Recompute every aggregate we can from the numbers it prints.
 
+Which printed numbers summarise which are the paper definition's rules (consistency.yaml); the names
+below are Flash-WAM's, whose rules ship as harness/papers/flash-wam.
+
 Every check compares a printed number with one recomputed from other printed numbers, within the
 rounding the printed precision allows (half a unit in the last printed digit, plus the propagated
 rounding of the inputs when those are themselves rounded). Nothing here knows what the answer should
@@ -7,9 +10,9 @@ be: disagreements are found by arithmetic, and where a disagreement has a simple
 counted in another horizon group; a row that equals a different method's row) that explanation is
 found by search, not written down.
 
-Checks
-- table8-mean     Table 8 column means vs the 50-task averages printed in Tables 1, 4, 7.
-- table8-horizon  Table 8 means per horizon group vs Tables 4 and 7.
+Checks (the per-task table's are named after it: <table>-mean, <table>-horizon)
+- table8-mean     Table 8 (the per-task table) column means vs the 50-task averages of Tables 1, 4, 7.
+- table8-horizon  Table 8 means per horizon group vs the horizon tables, 4 and 7.
 - horizon-weights a Table 4/7 row's "all" cell vs the task-count-weighted mean of its horizon cells.
 - cross-table     the same method, NFE and column printed in two tables (and rows the text says are
                   the same variant under another name).
@@ -29,22 +32,15 @@ from statistics import fmean
 
 from harness.report.checks import EPS, Check, half_unit, tname, where
 from harness.report.granularity import granularity_checks
-from harness.report.reference import (
-    LIBERO_SUITES,
-    ROBOTWIN_SPLITS,
-    RefValue,
-    TaskValue,
-    nfe_label,
-    paper_values,
-    per_task_values,
-)
+from harness.report.latency_checks import latency_checks
+from harness.report.paperdef import Paper, default_paper
+from harness.report.printed import AVERAGE, SUCCESS_PCT, RefValue, TaskValue
 
-AGGREGATE_TABLES = ("table1", "table4", "table7")
-HORIZON_TABLES = ("table4", "table7")
-# What the paper's text says about its own row labels: Appendix A.3.4 calls the DMD2 baseline of the
-# main results (Table 1) "Video-only DMD2 + reg", which Table 7 prints as dmd2-reg. A fact of the
-# text, used to line rows up; whether the numbers agree is then computed.
-TEXT_ALIASES: dict[tuple[str, str], str] = {("table1", "dmd2"): "dmd2-reg"}
+
+def per_task_kinds(paper: Paper) -> tuple[str, str]:
+    """The kinds of the per-task table's checks: (column means, horizon-group means)."""
+    name = paper.spec.per_task.table if paper.spec.per_task else "per-task"
+    return f"{name}-mean", f"{name}-horizon"
 
 
 @dataclass(frozen=True)
@@ -65,6 +61,7 @@ class ConsistencyReport:
     regroupings: list[Regrouping] = field(default_factory=list)
     # The same horizon checks under the fitted grouping: a hypothesis, so kept apart from `checks`.
     fitted_checks: list[Check] = field(default_factory=list)
+    paper: Paper = field(default_factory=default_paper)  # whose rules and words these are
 
     @property
     def disagreements(self) -> list[Check]:
@@ -94,14 +91,17 @@ def _printed(values: Sequence[RefValue], tables: Sequence[str], key: TaskKey, ho
     ]
 
 
-def table8_mean_checks(values: Sequence[RefValue], tasks: Sequence[TaskValue]) -> list[Check]:
+def table8_mean_checks(
+    values: Sequence[RefValue], tasks: Sequence[TaskValue], paper: Paper | None = None
+) -> list[Check]:
+    paper = paper or default_paper()
     out = []
     for key, col in _columns(tasks).items():
         mean = fmean(col.values())
-        for v in _printed(values, AGGREGATE_TABLES, key, "all"):
+        for v in _printed(values, paper.consistency.aggregate_tables, key, "all"):
             out.append(
                 Check(
-                    "table8-mean",
+                    per_task_kinds(paper)[0],
                     where(v),
                     v.value,
                     mean,
@@ -114,8 +114,12 @@ def table8_mean_checks(values: Sequence[RefValue], tasks: Sequence[TaskValue]) -
 
 
 def table8_horizon_checks(
-    values: Sequence[RefValue], tasks: Sequence[TaskValue], horizons: Mapping[str, int]
+    values: Sequence[RefValue],
+    tasks: Sequence[TaskValue],
+    horizons: Mapping[str, int],
+    paper: Paper | None = None,
 ) -> list[Check]:
+    paper = paper or default_paper()
     out = []
     for key, col in _columns(tasks).items():
         for h in sorted(set(horizons.values())):
@@ -123,10 +127,10 @@ def table8_horizon_checks(
             if not members:
                 continue
             mean = fmean(col[t] for t in members)
-            for v in _printed(values, HORIZON_TABLES, key, str(h)):
+            for v in _printed(values, paper.consistency.horizon_tables, key, str(h)):
                 out.append(
                     Check(
-                        "table8-horizon",
+                        per_task_kinds(paper)[1],
                         where(v),
                         v.value,
                         mean,
@@ -139,16 +143,19 @@ def table8_horizon_checks(
 
 
 def fit_horizons(
-    values: Sequence[RefValue], tasks: Sequence[TaskValue], max_moves: int = 3
+    values: Sequence[RefValue],
+    tasks: Sequence[TaskValue],
+    max_moves: int = 3,
+    paper: Paper | None = None,
 ) -> tuple[dict[str, int], list[Regrouping]]:
     """Greedy search: move single tasks between horizon groups while that strictly reduces the number
-    of horizon cells of Tables 4/7 that Table 8 fails to reproduce."""
+    of horizon cells of the horizon tables (4/7) that the per-task table (8) fails to reproduce."""
     horizons = {t.task: t.horizon for t in tasks}
     names = {t.task: t.display_name for t in tasks}
     levels = sorted(set(horizons.values()))
 
     def bad(h: Mapping[str, int]) -> int:
-        return sum(not c.agrees for c in table8_horizon_checks(values, tasks, h))
+        return sum(not c.agrees for c in table8_horizon_checks(values, tasks, h, paper))
 
     moves: list[Regrouping] = []
     current = bad(horizons)
@@ -174,11 +181,13 @@ def fit_horizons(
 
 # ---- internal consistency of Tables 4 and 7 ------------------------------------------------------
 def horizon_weight_checks(
-    values: Sequence[RefValue], groupings: Mapping[str, Mapping[str, int]]
+    values: Sequence[RefValue], groupings: Mapping[str, Mapping[str, int]], paper: Paper | None = None
 ) -> list[Check]:
     """Each row's 50-task cell against its horizon cells weighted by tasks per horizon, per grouping."""
+    paper = paper or default_paper()
     out = []
-    rows = {(v.table, v.method, v.nfe, v.column) for v in values if v.table in HORIZON_TABLES}
+    horizon_tables = paper.consistency.horizon_tables
+    rows = {(v.table, v.method, v.nfe, v.column) for v in values if v.table in horizon_tables}
     for table, method, nfe, column in sorted(rows, key=str):
         cells = {
             v.horizon: v
@@ -215,7 +224,7 @@ def _row(values: Sequence[RefValue], table: str, method: str, nfe: tuple[int | N
     return {
         (v.column, v.horizon): v.value
         for v in values
-        if (v.table, v.method, v.nfe) == (table, method, nfe) and v.unit == "success_pct"
+        if (v.table, v.method, v.nfe) == (table, method, nfe) and v.unit == SUCCESS_PCT
     }
 
 
@@ -233,15 +242,17 @@ def _explain(values: Sequence[RefValue], v: RefValue, other_table: str) -> str:
     return "; ".join(hits)
 
 
-def cross_table_checks(values: Sequence[RefValue]) -> list[Check]:
+def cross_table_checks(values: Sequence[RefValue], paper: Paper | None = None) -> list[Check]:
+    paper = paper or default_paper()
+    aliases = {(a.table, a.method): a.same_as for a in paper.consistency.text_aliases}
     out = []
-    pct = [v for v in values if v.table in AGGREGATE_TABLES and v.unit == "success_pct"]
+    pct = [v for v in values if v.table in paper.consistency.aggregate_tables and v.unit == SUCCESS_PCT]
     for i, a in enumerate(pct):
-        a_method = TEXT_ALIASES.get((a.table, a.method), a.method)
+        a_method = aliases.get((a.table, a.method), a.method)
         for b in pct[i + 1 :]:
             if a.table == b.table:
                 continue
-            b_method = TEXT_ALIASES.get((b.table, b.method), b.method)
+            b_method = aliases.get((b.table, b.method), b.method)
             if (a_method, a.nfe, a.benchmark, a.column, a.horizon) != (
                 b_method,
                 b.nfe,
@@ -268,19 +279,13 @@ def cross_table_checks(values: Sequence[RefValue]) -> list[Check]:
     return out
 
 
-# ---- averages within a row, latency ------------------------------------------------------------------
-_AVERAGED = {
-    "table1": ROBOTWIN_SPLITS,
-    "table2": LIBERO_SUITES,
-    "table3": ("T1", "T2", "T3"),
-}
-
-
-def row_average_checks(values: Sequence[RefValue]) -> list[Check]:
+# ---- averages within a row ------------------------------------------------------------------
+def row_average_checks(values: Sequence[RefValue], paper: Paper | None = None) -> list[Check]:
+    paper = paper or default_paper()
     out = []
-    for table, parts in _AVERAGED.items():
+    for table, parts in paper.consistency.row_averages.items():
         for v in values:
-            if v.table != table or v.column != "average":
+            if v.table != table or v.column != AVERAGE:
                 continue
             cells = [
                 w
@@ -297,76 +302,36 @@ def row_average_checks(values: Sequence[RefValue]) -> list[Check]:
     return out
 
 
-def latency_checks(values: Sequence[RefValue]) -> list[Check]:
-    out = []
-    fig = [v for v in values if v.table == "figure1"]
-    by = {(v.method, v.nfe, v.column): v for v in fig}
-    for (method, nfe, column), total in by.items():
-        if column != "total_ms":
-            continue
-        video, action = by.get((method, nfe, "video_ms")), by.get((method, nfe, "action_ms"))
-        if video and action:
-            tol = half_unit(total.decimals) + half_unit(video.decimals) + half_unit(action.decimals)
-            out.append(
-                Check(
-                    "latency",
-                    where(total),
-                    total.value,
-                    video.value + action.value,
-                    tol,
-                    "video + action",
-                    total.text,
-                )
-            )
-    teachers = [v for v in fig if v.method == "teacher" and v.column == "total_ms"]
-    for t in teachers:
-        for s in fig:
-            if s.column != "total_ms" or s is t:
-                continue
-            ratio = t.value / s.value
-            # relative rounding of both latencies carries into the ratio
-            prop = ratio * (half_unit(t.decimals) / t.value + half_unit(s.decimals) / s.value)
-            for v in values:
-                if v.unit == "x" and v.benchmark == t.benchmark and v.nfe == s.nfe:
-                    out.append(
-                        Check(
-                            "latency",
-                            where(v),
-                            v.value,
-                            ratio,
-                            half_unit(v.decimals) + prop,
-                            f"Figure 1: {t.value:g} ms / {s.value:g} ms ({s.method} {nfe_label(*s.nfe)})",
-                            v.text,
-                        )
-                    )
-    return out
-
-
 def check_consistency(
-    values: Sequence[RefValue] | None = None, tasks: Sequence[TaskValue] | None = None
+    values: Sequence[RefValue] | None = None,
+    tasks: Sequence[TaskValue] | None = None,
+    paper: Paper | None = None,
 ) -> ConsistencyReport:
-    values = paper_values() if values is None else values
-    tasks = per_task_values() if tasks is None else tasks
+    """Every check of the paper's rules over its printed numbers (or the values and tasks given)."""
+    paper = paper or default_paper()
+    values = paper.values if values is None else values
+    tasks = paper.tasks if tasks is None else tasks
     printed = {t.task: t.horizon for t in tasks}
-    fitted, moves = fit_horizons(values, tasks)
+    fitted, moves = fit_horizons(values, tasks, paper=paper)
     fitted_checks: list[Check] = []
     if moves:
         fitted_checks = [
-            *table8_horizon_checks(values, tasks, fitted),
-            *horizon_weight_checks(values, {"fitted": fitted}),
+            *table8_horizon_checks(values, tasks, fitted, paper),
+            *horizon_weight_checks(values, {"fitted": fitted}, paper),
         ]
     return ConsistencyReport(
         checks=[
-            *table8_mean_checks(values, tasks),
-            *table8_horizon_checks(values, tasks, printed),
-            *horizon_weight_checks(values, {"Table 8": printed}),
-            *cross_table_checks(values),
-            *row_average_checks(values),
-            *latency_checks(values),
-            *granularity_checks(values, fitted),
+            *table8_mean_checks(values, tasks, paper),
+            *table8_horizon_checks(values, tasks, printed, paper),
+            *horizon_weight_checks(values, {paper.consistency.words.per_task: printed}, paper),
+            *cross_table_checks(values, paper),
+            *row_average_checks(values, paper),
+            *latency_checks(values, paper),
+            *granularity_checks(values, fitted, paper=paper),
         ],
         regroupings=moves,
         fitted_checks=fitted_checks,
+        paper=paper,
     )
 
 
@@ -380,6 +345,7 @@ __all__ = [
     "half_unit",
     "horizon_weight_checks",
     "latency_checks",
+    "per_task_kinds",
     "row_average_checks",
     "table8_horizon_checks",
     "table8_mean_checks",

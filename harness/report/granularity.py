@@ -1,8 +1,9 @@
 """Can a printed mean exist at all? With n trials per task, a mean over k tasks is a multiple of
 100 / (n k) percent; a printed value that no such multiple rounds to is a typo somewhere.
 
-The trial counts are the benchmarks' protocols (RoboTwin 2.0: 100 episodes per task and split;
-LIBERO: 50 initial states per task). Where the paper does not state n itself, a value that fails is
+The trial counts are the benchmarks' protocols, as the paper definition's rules give them
+(consistency.yaml, `granularity`; Flash-WAM: RoboTwin 2.0, 100 episodes per task and split; LIBERO, 50
+initial states per task). Where the paper does not state n itself, a value that fails is
 reported as a *possible* typo: it is impossible only if the paper ran that protocol. Arithmetic is
 exact (fractions of the printed strings), so 22.07 vs 22.06 / 22.08 is not a rounding question.
 """
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from harness.report.checks import Check, where
-from harness.report.reference import LIBERO_SUITES, ROBOTWIN, RefValue
+from harness.report.paperdef import Paper, default_paper
+from harness.report.paperspec import GranularityRule
+from harness.report.printed import AVERAGE, SUCCESS_PCT, RefValue
 
 
 @dataclass(frozen=True)
@@ -25,25 +28,20 @@ class Trials:
     source: str  # where the number comes from, for the reader
 
 
-TRIALS: dict[str, Trials] = {
-    ROBOTWIN: Trials(100, False, "RoboTwin 2.0's protocol: 100 episodes per task and split"),
-    "libero": Trials(50, False, "LIBERO's protocol: 50 initial states per task"),
-}
-LIBERO_TASKS_PER_SUITE = 10
+def trials_of(paper: Paper) -> dict[str, Trials]:
+    """Benchmark -> trials per task, from the paper's rules."""
+    return {b: Trials(r.trials, r.stated, r.source) for b, r in paper.consistency.granularity.items()}
 
 
-def tasks_in(v: RefValue, horizons: Mapping[str, int]) -> int | None:
-    """How many (task, split) cells the printed mean averages, or None if it is not such a mean."""
-    if v.unit != "success_pct":
+def tasks_in(v: RefValue, horizons: Mapping[str, int], rule: GranularityRule) -> int | None:
+    """How many task cells the printed mean averages, or None if it is not such a mean."""
+    if v.unit != SUCCESS_PCT or v.table not in rule.tables:
         return None
-    if v.benchmark == ROBOTWIN and v.table in ("table1", "table4", "table7"):
-        per_split = len(horizons) if v.horizon == "all" else Counter(horizons.values())[int(v.horizon)]
-        return 2 * per_split if v.column == "average" else per_split
-    if v.benchmark == "libero" and v.table == "table2":
-        if v.column == "average":
-            return LIBERO_TASKS_PER_SUITE * len(LIBERO_SUITES)
-        return LIBERO_TASKS_PER_SUITE
-    return None
+    if rule.tasks == "horizon-groups":
+        per_column = len(horizons) if v.horizon == "all" else Counter(horizons.values())[int(v.horizon)]
+    else:
+        per_column = rule.tasks
+    return rule.average_of * per_column if v.column == AVERAGE else per_column
 
 
 def _fmt(x: Fraction) -> str:
@@ -86,17 +84,20 @@ def granularity_checks(
     values: Sequence[RefValue],
     horizons: Mapping[str, int],
     trials: Mapping[str, Trials] | None = None,
+    paper: Paper | None = None,
 ) -> list[Check]:
-    """One check per printed mean whose trial count is known; `horizons` is the task grouping of the
-    horizon tables (the one they were computed with)."""
-    trials = TRIALS if trials is None else trials
+    """One check per printed mean whose trial count is known (the paper's, or `trials` per
+    benchmark); `horizons` is the task grouping of the horizon tables (the one they were computed with)."""
+    paper = paper or default_paper()
+    rules = paper.consistency.granularity
+    trials = trials_of(paper) if trials is None else trials
     out = []
     for v in values:
-        t = trials.get(v.benchmark)
-        k = tasks_in(v, horizons)
+        t, rule = trials.get(v.benchmark), rules.get(v.benchmark)
+        k = tasks_in(v, horizons, rule) if rule else None
         if t is not None and k:
             out.append(granularity_check(v, k, t))
     return out
 
 
-__all__ = ["TRIALS", "Trials", "granularity_check", "granularity_checks", "tasks_in"]
+__all__ = ["Trials", "granularity_check", "granularity_checks", "tasks_in", "trials_of"]

@@ -233,7 +233,7 @@ def reference_figures(
                 "The paper's Table 8: success % per RoboTwin task.",
                 figures.heatmap(
                     names,
-                    [f"{_label(m, nfe)} {SPLIT_LABELS[s]}" for m, nfe, s in cols],
+                    [f"{_label(m, nfe)} {SPLIT_LABELS.get(s, s)}" for m, nfe, s in cols],
                     matrix,
                     "RoboTwin per task (paper, Table 8)",
                 ),

@@ -1,7 +1,8 @@
 """Table 3 (real robot) from a CSV the user supplies: real-robot trials never pass through the store.
 
 CSV columns: method, nfe_video, nfe_action, task, successes, trials (one row per method, NFE and task).
-Method names are the paper's (teacher, teacher-reduced-nfe, video-only-lcm, flash-wam, ...).
+Method names are the paper's (teacher, teacher-reduced-nfe, video-only-lcm, flash-wam, ...); the printed
+table it is compared with is the paper definition's `real_robot` (tables.yaml).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import csv
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.report.measured import WILSON_NOTE
-from harness.report.reference import METHOD_LABELS, lookup, method_rank, nfe_label, paper_method
+from harness.report.paperdef import Paper, default_paper
+from harness.report.printed import AVERAGE, nfe_label
+from harness.report.rows import WILSON_NOTE
 from harness.report.table import Cell, Table, diff_cell, printed_cell, success_cell
 
 COLUMNS = ("method", "nfe_video", "nfe_action", "task", "successes", "trials")
@@ -52,18 +54,22 @@ def read_real_robot(path: Path) -> dict[Row, dict[str, tuple[int, int]]]:
     return out
 
 
-def table3(path: Path, vs_paper: bool) -> Table:
+def table3(path: Path, vs_paper: bool, paper: Paper | None = None) -> Table:
+    paper = paper or default_paper()
+    spec = paper.tables.real_robot
+    if spec is None:
+        raise UserError(f"paper '{paper.name}' has no real-robot table: --real-robot has nothing to fill")
     data = read_real_robot(path)
     tasks = list(dict.fromkeys(t for cells in data.values() for t in cells))
     header = ["Method", "NFE"]
     for col in [*tasks, "Average"]:
         header += [col, f"{col} paper", f"{col} Δ"] if vs_paper else [col]
-    table = Table("table3", "Table 3: real robot", header, notes=[WILSON_NOTE, f"Source: {path}."])
-    order = sorted(data, key=lambda r: (-((r[1][0] or 0) + (r[1][1] or 0)), method_rank(r[0]), r[0]))
+    table = Table(spec.name, spec.title, header, notes=[WILSON_NOTE, f"Source: {path}."])
+    order = sorted(data, key=lambda r: (-((r[1][0] or 0) + (r[1][1] or 0)), paper.method_rank(r[0]), r[0]))
     for method, nfe in order:
         cells = data[(method, nfe)]
-        name = paper_method(method, nfe)
-        row = [Cell.label(METHOD_LABELS.get(name, name)), Cell.label(nfe_label(*nfe))]
+        name = paper.paper_method(method, nfe)
+        row = [Cell.label(paper.method_label(name)), Cell.label(nfe_label(*nfe))]
         for col in [*tasks, "Average"]:
             if col == "Average":
                 k = sum(c[0] for c in cells.values())
@@ -73,7 +79,7 @@ def table3(path: Path, vs_paper: bool) -> Table:
             cell = success_cell(k, n)
             row.append(cell)
             if vs_paper:
-                ref = lookup("table3", name, nfe, "average" if col == "Average" else col)
+                ref = paper.lookup(spec.name, name, nfe, AVERAGE if col == "Average" else col)
                 measured = cell.data.get("")
                 row += [
                     printed_cell(ref.text if ref else None),

@@ -1,6 +1,8 @@
 """The consistency check as a reviewer reads it: findings in sentences, then the tables behind them.
 
-Every sentence is generated from the check results; none is written in advance.
+Every sentence is generated from the check results; none is written in advance. What the sentences
+call the tables (Table 8, Tables 4/7) and the summary's titles are the paper definition's words
+(consistency.yaml).
 """
 
 from __future__ import annotations
@@ -8,19 +10,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from harness.report.consistency import Check, ConsistencyReport
+from harness.report.consistency import Check, ConsistencyReport, per_task_kinds
 from harness.report.render import to_markdown, write_table
 from harness.report.table import Cell, Table
-
-KIND_TITLES = {
-    "table8-mean": "Table 8 column means vs printed 50-task averages",
-    "table8-horizon": "Table 8 horizon-group means vs Tables 4/7",
-    "horizon-weights": "Tables 4/7: 50-task cell vs task-weighted horizon cells",
-    "cross-table": "The same number printed in two tables",
-    "row-average": "Average columns vs the cells they average",
-    "latency": "Figure 1 latencies and printed speedups",
-    "granularity": "Means that whole trials can produce (n trials x k tasks)",
-}
 
 
 def _check_rows(checks: list[Check]) -> list[list[Cell]]:
@@ -53,7 +45,9 @@ def check_tables(report: ConsistencyReport) -> list[Table]:
     )
     total = Counter(c.kind for c in report.checks)
     bad = Counter(c.kind for c in report.disagreements)
-    for kind, title in KIND_TITLES.items():
+    titles = {**report.paper.consistency.titles}
+    titles.update({k: k for k in total if k not in titles})  # a kind the paper gives no title
+    for kind, title in titles.items():
         if total[kind]:
             summary.add([Cell.label(kind), Cell.label(title), Cell(str(total[kind])), Cell(str(bad[kind]))])
     disagreements = Table("consistency_disagreements", "Consistency check: every disagreement", list(HEADER))
@@ -75,7 +69,6 @@ def check_tables(report: ConsistencyReport) -> list[Table]:
         fitted.add(row)
     fitted.empty_reason = "no regrouping improved the agreement, so there is no fitted grouping"
     return [summary, disagreements, everything, fitted]
-    return [summary, disagreements, everything]
 
 
 def _weights_by_row(report: ConsistencyReport) -> dict[str, dict[str, bool]]:
@@ -92,39 +85,44 @@ def _weights_by_row(report: ConsistencyReport) -> dict[str, dict[str, bool]]:
 def findings(report: ConsistencyReport) -> list[str]:
     """Sentences, one per finding, computed from the checks."""
     out: list[str] = []
+    words = report.paper.consistency.words
+    per_task, horizon_tables = words.per_task, words.horizon_tables
+    mean_kind, horizon_kind = per_task_kinds(report.paper)
     n, bad = len(report.checks), len(report.disagreements)
     out.append(f"{n} numbers recomputed from other printed numbers; {bad} disagree beyond rounding.")
-    means = report.of_kind("table8-mean")
+    means = report.of_kind(mean_kind)
     if means:
         wrong = [c for c in means if not c.agrees]
         out.append(
-            f"Table 8's column means reproduce {len(means) - len(wrong)} of {len(means)} printed "
-            "50-task averages"
+            f"{per_task}'s column means reproduce {len(means) - len(wrong)} of {len(means)} printed "
+            f"{words.averages}"
             + (
                 ": "
-                + "; ".join(f"{c.where} ({c.shown} printed, {c.recomputed:.2f} from Table 8)" for c in wrong)
+                + "; ".join(
+                    f"{c.where} ({c.shown} printed, {c.recomputed:.2f} from {per_task})" for c in wrong
+                )
                 if wrong
                 else "."
             )
         )
-    horizon = report.of_kind("table8-horizon")
+    horizon = report.of_kind(horizon_kind)
     if horizon:
         wrong = [c for c in horizon if not c.agrees]
         out.append(
-            f"Horizon groups as Table 8 labels them reproduce {len(horizon) - len(wrong)} of {len(horizon)} "
-            "horizon cells of Tables 4/7."
+            f"Horizon groups as {per_task} labels them reproduce {len(horizon) - len(wrong)} of "
+            f"{len(horizon)} horizon cells of {horizon_tables}."
         )
     for m in report.regroupings:
         out.append(
             f"Counting {m.task} ('{m.display_name}') as horizon {m.fitted_horizon} instead of the printed "
             f"{m.printed_horizon} cuts the disagreeing horizon cells from {m.disagreeing_before} to "
-            f"{m.disagreeing_after}: the printed Tables 4/7 fit that grouping."
+            f"{m.disagreeing_after}: the printed {horizon_tables} fit that grouping."
         )
-    left = [c for c in report.fitted_checks if c.kind == "table8-horizon" and not c.agrees]
+    left = [c for c in report.fitted_checks if c.kind == horizon_kind and not c.agrees]
     if report.regroupings and left:
         out.append(
             "Still disagreeing after regrouping: "
-            + "; ".join(f"{c.where}: printed {c.shown}, Table 8 gives {c.recomputed:.2f}" for c in left)
+            + "; ".join(f"{c.where}: printed {c.shown}, {per_task} gives {c.recomputed:.2f}" for c in left)
             + "."
         )
     rows = _weights_by_row(report)
@@ -205,8 +203,8 @@ def write_review(report: ConsistencyReport, directory: Path) -> dict[str, Path]:
             paths[f"{t.name}.{ext}"] = path
     lines = ["# Does the paper agree with itself?", ""]
     lines += [
-        "Every number below was recomputed from other numbers the paper prints (the per-task Table 8, the "
-        "horizon cells, the split columns); nothing was compared against a list of known problems.",
+        "Every number below was recomputed from other numbers the paper prints "
+        f"({report.paper.consistency.words.sources}); nothing was compared against a list of known problems.",
         "",
         "## Findings",
         "",

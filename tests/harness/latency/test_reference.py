@@ -9,7 +9,7 @@ import pytest
 
 from harness.latency.reference import PAPER_DEVICE, paper_latency, paper_rows, teacher_steps
 
-PACKAGED = Path(__file__).resolve().parents[3] / "harness" / "reference" / "paper_tables.csv"
+PACKAGED = Path(__file__).resolve().parents[3] / "harness" / "papers" / "flash-wam" / "paper_tables.csv"
 
 
 def test_lookup() -> None:

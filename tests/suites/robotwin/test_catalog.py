@@ -14,7 +14,7 @@ from suites.robotwin import robotwin2
 from suites.robotwin.catalog import get_task, load_catalog, task_names
 
 ROOT = Path(__file__).resolve().parents[3]
-CSV = "reference/robotwin_per_task.csv"
+CSV = "papers/flash-wam/robotwin_per_task.csv"
 
 # envs/<name>.py of RoboTwin-Platform/RoboTwin, branch stable_2.0 (class name = module name).
 ROBOTWIN_MODULES = [
