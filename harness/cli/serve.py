@@ -83,8 +83,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from policies.serving.codec import Limits
-    from policies.serving.server import LOOPBACK, PolicyServer
+    from harness.serving.codec import Limits
+    from harness.serving.server import LOOPBACK, PolicyServer
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.latency.reference import DEFAULT_BUDGET_MS
-from harness.report.analysis import analysis_figure
 from harness.report.consistency import check_consistency
 from harness.report.figures import save
 from harness.report.index import Entry, table_entry, write_index
@@ -19,6 +18,7 @@ from harness.report.render import write_table
 from harness.report.results import load_runs
 from harness.report.review import findings, write_review
 from harness.report.table import Table
+from policies.wam.figures import analysis_figure
 
 ANALYSIS_CAPTION = (
     "Figure 2 analysis: left, the gradient-scale factor |df/dv| of the lcm and linear consistency "

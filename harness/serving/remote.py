@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 
 from harness.errors import SetupError, UserError
+from harness.serving.adapters import AdapterError, from_lingbot_actions
+from harness.serving.client import RemoteError, ServerGone, WireClient
+from harness.serving.session import PROTOCOL_VERSION, episode_to_wire, observation_to_wire
 from harness.types import ActionChunk, EpisodeError, EpisodeSpec, Observation, PolicySpec, Suite
-from policies.serving.adapters import AdapterError, from_lingbot_actions
-from policies.serving.client import RemoteError, ServerGone, WireClient
-from policies.serving.session import PROTOCOL_VERSION, episode_to_wire, observation_to_wire
 from policies.wam.plan import COMMON_OPTIONS as COMMON_WAM_OPTIONS
 
 PROTOCOLS = ("wambench", "lingbot", "openpi")
@@ -424,7 +424,7 @@ def validate(method: Any, suite: Any, options: Mapping[str, Any]) -> PolicySpec:
 
 class RemoteFactory:
     """A registry entry for servers that serve something wambench has no name for (LingBot-VA's own
-    teacher, an openpi model): `policies: [{name: "policies.backends.remote:remote", options: {...}}]`.
+    teacher, an openpi model): `policies: [{name: "harness.serving.remote:remote", options: {...}}]`.
     Its results are stored under the label the config gives it."""
 
     spec = PolicySpec("remote", "remote", backend="remote", description="a policy server over websocket")

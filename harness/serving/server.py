@@ -37,11 +37,11 @@ from websockets.frames import CloseCode
 from websockets.sync.server import ServerConnection, serve
 
 from harness import registry
+from harness.serving.codec import Limits, WireError, packb, unpackb
+from harness.serving.handshake import AnsweringConnection, process_request
+from harness.serving.session import PROTOCOL_VERSION, ProtocolError, Session
+from harness.serving.sizing import frame_limit_for
 from harness.types import Policy, PolicyFactory, PolicySpec, Suite
-from policies.serving.codec import Limits, WireError, packb, unpackb
-from policies.serving.handshake import AnsweringConnection, process_request
-from policies.serving.session import PROTOCOL_VERSION, ProtocolError, Session
-from policies.serving.sizing import frame_limit_for
 
 log = logging.getLogger("wambench.serve")
 
@@ -213,7 +213,7 @@ class PolicyServer:
         """How a harness worker reaches this server: a policy reference and its options (the runner's
         `policy_server: shared` hands them to its workers without knowing any policy)."""
         return {
-            "policy": "policies.backends.remote:remote",
+            "policy": "harness.serving.remote:remote",
             "options": {"url": self.url, "check_policy": False},
         }
 

@@ -63,7 +63,7 @@ def measure(
 ) -> dict[str, Any]:
     """One server, `sessions` concurrent clients; chunks per second over the timed chunks."""
     from harness import registry
-    from policies.serving.server import PolicyServer
+    from harness.serving.server import PolicyServer
 
     factory = registry.policies.get(policy)
     server = PolicyServer(

@@ -15,7 +15,7 @@ the tables' NFE; `nfe_action: 50` runs the appendix's reading.
 
 from __future__ import annotations
 
-from policies.wam.factory import WamPolicyFactory
+from policies.factory import WamPolicyFactory
 from policies.wam.method import TEACHER_STREAM, StreamMethod, WamMethod
 
 LCM_VIDEO = StreamMethod(consistency="lcm", trained_as="lcm")

@@ -17,14 +17,14 @@ import pytest
 
 from harness import registry
 from harness.errors import SetupError, UserError
+from harness.serving.remote import RemotePolicy, RemoteSettings, probe, served_spec
+from harness.serving.server import PolicyServer
 from harness.types import EpisodeError, EpisodeSpec, Observation
 from harness.worker import run_episode
-from policies.backends.remote import RemotePolicy, RemoteSettings, probe, served_spec
-from policies.serving.server import PolicyServer
-from tests.policies.serving.doubles import DoubleEnv, DoubleSuite, SeededDoubleFactory
+from tests.harness.serving.doubles import DoubleEnv, DoubleSuite, SeededDoubleFactory
 
-DOUBLE = "tests.policies.serving.doubles:double"
-SUITE = "tests.policies.serving.doubles:double_suite"
+DOUBLE = "tests.harness.serving.doubles:double"
+SUITE = "tests.harness.serving.doubles:double_suite"
 TINY = {"dim": 32, "depth": 1, "heads": 2}  # a small tiny-backend network: fast on a shared CPU
 
 

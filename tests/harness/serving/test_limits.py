@@ -11,11 +11,11 @@ import msgpack
 import numpy as np
 import pytest
 
-from policies.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
-from policies.serving.framescan import FrameScanError, scan
-from policies.serving.sizing import frame_limit_for, largest_message_bytes
+from harness.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
+from harness.serving.framescan import FrameScanError, scan
+from harness.serving.sizing import frame_limit_for, largest_message_bytes
 from policies.wam.profiles import SHAPES, profile_for
-from tests.policies.serving.doubles import large_double_suite
+from tests.harness.serving.doubles import large_double_suite
 
 
 def lingbot_keyframes_message(suite: Any) -> dict[str, Any]:

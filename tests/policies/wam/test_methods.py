@@ -10,8 +10,8 @@ import pytest
 from harness import registry
 from harness.errors import UserError
 from harness.types import PolicyFactory
+from policies.factory import WamPolicyFactory
 from policies.wam import methods
-from policies.wam.factory import WamPolicyFactory
 from policies.wam.method import StreamMethod, WamMethod
 from policies.wam.plan import resolve_plan
 from policies.wam.profiles import SHAPES, ShapeSuite
