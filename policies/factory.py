@@ -77,6 +77,21 @@ class WamPolicyFactory:
         backend, opts = self._options(options)
         return validate_backend(backend, self.method, suite, opts)
 
+    def request_observations(self, suite: Any) -> int:
+        """The most observations one client request carries for this suite (a server sizes its frame
+        limit with it, harness/serving/sizing.py): LingBot-VA's key frames of one chunk."""
+        from harness.serving.sizing import KEYFRAMES_PER_LATENT_FRAME
+        from policies.wam.profiles import profile_for
+
+        return profile_for(suite).frames_per_chunk * KEYFRAMES_PER_LATENT_FRAME
+
+    def shared_sessions(self, template: Policy, settings: Any) -> Any:
+        """A server's sessions on `template`'s network, their velocity calls batched on one device
+        thread (policies/serving/batching.py); None where `template` cannot share (remote backend)."""
+        from policies.serving.batching import share
+
+        return share(template, settings)
+
     def __repr__(self) -> str:
         return f"WamPolicyFactory({self.method.policy_name})"
 

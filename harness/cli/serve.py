@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--max-batch-size must be >= 1 and --max-wait-ms >= 0")
     batching = None
     if args.max_batch_size > 1:
-        from policies.serving.batching import BatchSettings
+        from harness.serving.sharing import BatchSettings
 
         batching = BatchSettings(args.max_batch_size, args.max_wait_ms)
     limits = None  # sized by the server from its suite's geometry

@@ -18,7 +18,7 @@ BackendBuilder = Callable[[Any, Any, Mapping[str, Any]], Any]
 
 BACKENDS: dict[str, str] = {
     "tiny": "policies.backends.tiny:build_tiny_policy",
-    "remote": "harness.serving.remote:build_remote_policy",
+    "remote": "policies.backends.remote:build_remote_policy",
     "lingbot": "policies.backends.lingbot:build_lingbot_policy",
 }
 

@@ -149,7 +149,7 @@ def bend(rows: Sequence[dict[str, Any]]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from policies.serving.batching import BatchSettings
+    from harness.serving.sharing import BatchSettings
 
     parser = argparse.ArgumentParser(prog="wambench bench serving", description=__doc__.split("\n\n")[0])
     parser.add_argument("--policy", default="teacher-25v50a", help="a WAM policy (default: the teacher)")

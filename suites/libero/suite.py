@@ -29,6 +29,15 @@ CONTROL_HZ = 20.0
 
 
 IMAGE_FLIPS = ("vertical", "both")
+# How other projects' LIBERO clients name the cameras (protocol -> camera -> key): a `remote` policy
+# speaking their protocol sends these keys (harness/serving/remote_settings.py).
+CLIENT_CAMERA_KEYS: dict[str, dict[str, str]] = {
+    "lingbot": {
+        "agentview": "observation.images.agentview_rgb",
+        "wrist": "observation.images.eye_in_hand_rgb",
+    },
+    "openpi": {"agentview": "observation/image", "wrist": "observation/wrist_image"},
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class LiberoSuite:
     env_memory_gb: float = ENV_MEMORY_GB
     camera_shapes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     control_hz: float = CONTROL_HZ
+    client_camera_keys: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: CLIENT_CAMERA_KEYS)
 
     def hold_action(self, last: np.ndarray | None, initial_state: np.ndarray) -> np.ndarray:
         """Keep still: a zero OSC delta pose (the wait steps' no-op), the gripper as last commanded

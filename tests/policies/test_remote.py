@@ -17,10 +17,12 @@ import pytest
 
 from harness import registry
 from harness.errors import SetupError, UserError
-from harness.serving.remote import RemotePolicy, RemoteSettings, probe, served_spec
+from harness.serving.remote import RemotePolicy, probe, served_spec
+from harness.serving.remote_settings import RemoteSettings
 from harness.serving.server import PolicyServer
 from harness.types import EpisodeError, EpisodeSpec, Observation
 from harness.worker import run_episode
+from policies.backends.remote import parse_settings
 from tests.harness.serving.doubles import DoubleEnv, DoubleSuite, SeededDoubleFactory
 
 DOUBLE = "tests.harness.serving.doubles:double"
@@ -253,4 +255,4 @@ def test_wambench_protocol_needs_a_wambench_server() -> None:
 )
 def test_bad_options_are_user_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(UserError, match=message):
-        RemoteSettings.parse(DoubleSuite(), options)
+        parse_settings(DoubleSuite(), options)

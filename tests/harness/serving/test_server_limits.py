@@ -101,7 +101,9 @@ def test_default_frame_limit_is_the_suites_and_grows_for_a_larger_suite() -> Non
         SeededDoubleFactory(), suite="tests.harness.serving.doubles:large_double_suite", port=0
     )
     assert (
-        srv.limits.max_frame_bytes == frame_limit_for([large_double_suite()]) > DEFAULT_LIMITS.max_frame_bytes
+        srv.limits.max_frame_bytes
+        == frame_limit_for(SeededDoubleFactory(), [large_double_suite()])
+        > DEFAULT_LIMITS.max_frame_bytes
     )
     small = PolicyServer(SeededDoubleFactory(), suite=SUITE, port=0)
     assert small.limits == DEFAULT_LIMITS

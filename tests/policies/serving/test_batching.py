@@ -13,8 +13,9 @@ import torch
 
 from harness import registry
 from harness.serving.server import PolicyServer
+from harness.serving.sharing import BatchSettings
 from harness.types import EpisodeSpec, Observation
-from policies.serving.batching import BatchSettings, NetworkBatcher, batched_policy
+from policies.serving.batching import NetworkBatcher, batched_policy
 from policies.wam.profiles import shape_suite
 
 SMALL = {"backend": "tiny", "dim": 32, "depth": 1, "heads": 2, "window": 3}
