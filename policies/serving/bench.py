@@ -35,15 +35,16 @@ TARGET = 2.5  # batched / unbatched at N = 8
 
 
 def robotwin_shapes() -> Any:
-    from policies.wam.profiles import shape_suite
+    """robotwin2 as its factory declares it: shapes only, no simulator needed."""
+    from harness import registry
 
-    return shape_suite("robotwin")
+    return registry.suites.get("robotwin2").geometry()
 
 
 def libero_shapes() -> Any:
-    from policies.wam.profiles import shape_suite
+    from harness import registry
 
-    return shape_suite("libero")
+    return registry.suites.get("libero_spatial").geometry()
 
 
 def _observation(suite: Any, session: int, chunk: int) -> Observation:

@@ -47,7 +47,8 @@ def probe(
     from harness.types import EpisodeSpec
     from suites.libero import catalog
     from suites.libero.env import LiberoEnv
-    from suites.libero.suite import LiberoOptions, make_suite
+    from suites.libero.options import LiberoOptions
+    from suites.libero.suite import make_suite
 
     suite = make_suite(suite_name, {"privileged": True})
     task = catalog.tasks(suite.name)[task_index]

@@ -15,8 +15,9 @@ from harness import registry
 from harness.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
 from harness.serving.framescan import FrameScanError, scan
 from harness.serving.sizing import MARGIN, MIB, frame_limit_for, largest_message_bytes
-from policies.wam.profiles import SHAPES, profile_for
+from policies.wam.profiles import profile_for
 from tests.harness.serving.doubles import large_double_suite
+from tests.shapes import SHAPES
 
 
 def lingbot_keyframes_message(suite: Any) -> dict[str, Any]:

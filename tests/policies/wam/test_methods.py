@@ -9,12 +9,13 @@ import pytest
 
 from harness import registry
 from harness.errors import UserError
+from harness.shapes import ShapeSuite
 from harness.types import PolicyFactory
 from policies.factory import WamPolicyFactory
 from policies.wam import methods
 from policies.wam.method import StreamMethod, WamMethod
 from policies.wam.plan import resolve_plan
-from policies.wam.profiles import SHAPES, ShapeSuite
+from tests.shapes import SHAPES
 
 EXPECTED = {
     "teacher-25v50a": (25, 50),
