@@ -1,4 +1,10 @@
-"""One generic PolicyFactory for every WAM method: the method is data, the backend an option."""
+"""One generic PolicyFactory for every WAM method, and the paper's methods registered through it.
+
+The method is data (policies/wam/methods.py), the backend an option (policies/backends/). The factory
+dispatches to the backends, which build on policies/wam, so it sits above both: nothing in
+policies/wam imports it or a backend. The `wambench.policies` entry points (pyproject.toml) name the
+factories at the end of this module.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.types import Policy, PolicySpec
+from policies.wam import methods
 from policies.wam.method import WamMethod
 
 DEFAULT_BACKEND = "tiny"
@@ -96,4 +103,20 @@ class WamPolicyFactory:
         return f"WamPolicyFactory({self.method.policy_name})"
 
 
-__all__ = ["DEFAULT_BACKEND", "WamPolicyFactory"]
+# -- the paper's methods, registered -----------------------------------------------------------------
+teacher_25v50a = WamPolicyFactory(methods.TEACHER_25V50A)
+teacher_20v50a = WamPolicyFactory(methods.TEACHER_20V50A)
+teacher_1v2a = WamPolicyFactory(methods.TEACHER_1V2A)
+teacher_1v1a = WamPolicyFactory(methods.TEACHER_1V1A)
+naive_joint_lcm_1v2a, naive_joint_lcm_1v1a = map(WamPolicyFactory, methods.NAIVE_JOINT_LCM)
+video_only_lcm_1v2a, video_only_lcm_1v1a = map(WamPolicyFactory, methods.VIDEO_ONLY_LCM)
+video_only_lcm_reg_1v2a, video_only_lcm_reg_1v1a = map(WamPolicyFactory, methods.VIDEO_ONLY_LCM_REG)
+dmd2_reg_1v2a, dmd2_reg_1v1a = map(WamPolicyFactory, methods.DMD2_REG)
+joint_dmd2_1v2a, joint_dmd2_1v1a = map(WamPolicyFactory, methods.JOINT_DMD2)
+flash_wam_1v2a, flash_wam_1v1a = map(WamPolicyFactory, methods.FLASH_WAM)
+
+FACTORIES: dict[str, WamPolicyFactory] = {
+    method.policy_name: WamPolicyFactory(method) for method in methods.ALL_METHODS
+}
+
+__all__ = ["DEFAULT_BACKEND", "FACTORIES", "WamPolicyFactory"]
