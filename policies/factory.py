@@ -9,12 +9,15 @@ factories at the end of this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import UserError
 from harness.types import Policy, PolicySpec
 from policies.wam import methods
 from policies.wam.method import WamMethod
+
+if TYPE_CHECKING:  # the serving package imports websockets: only a server needs it
+    from harness.serving.sharing import BatchSettings, SharedSessions
 
 DEFAULT_BACKEND = "tiny"
 SUITE_DEFAULTS = "suite default (LIBERO 5 / 0.05, RoboTwin 5 / 1)"
@@ -92,7 +95,7 @@ class WamPolicyFactory:
 
         return profile_for(suite).frames_per_chunk * KEYFRAMES_PER_LATENT_FRAME
 
-    def shared_sessions(self, template: Policy, settings: Any) -> Any:
+    def shared_sessions(self, template: Policy, settings: BatchSettings) -> SharedSessions | None:
         """A server's sessions on `template`'s network, their velocity calls batched on one device
         thread (policies/serving/batching.py); None where `template` cannot share (remote backend)."""
         from policies.serving.batching import share
