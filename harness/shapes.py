@@ -24,6 +24,7 @@ class ShapeSuite:
     splits: Sequence[str] = ("default",)
     env_memory_gb: float = 0.0
     reason: str = ""  # why the real suite is not used, for messages
+    client_camera_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # as the suite's
     _tasks: Sequence[TaskInfo] = field(default_factory=tuple)
 
     def tasks(self) -> Sequence[TaskInfo]:

@@ -242,6 +242,9 @@ class PolicyFactory(Protocol):
     def build(self, suite: Suite, options: Mapping[str, Any]) -> Policy: ...
 
 
-# A suite entry is a callable taking the config's suite options and returning a Suite.
+# A suite entry is a callable taking the config's suite options and returning a Suite. It may also
+# declare the suite's geometry without building it, `geometry(**options) -> harness.shapes.ShapeSuite`
+# (what `wambench latency` times a policy against where the simulator is absent); a suite may declare
+# how other projects' clients name its cameras, `client_camera_keys` (protocol -> camera -> key).
 class SuiteFactory(Protocol):
     def __call__(self, **options: Any) -> Suite: ...

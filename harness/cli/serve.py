@@ -83,8 +83,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from policies.serving.codec import Limits
-    from policies.serving.server import LOOPBACK, PolicyServer
+    from harness.serving.codec import Limits
+    from harness.serving.server import LOOPBACK, PolicyServer
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--max-batch-size must be >= 1 and --max-wait-ms >= 0")
     batching = None
     if args.max_batch_size > 1:
-        from policies.serving.batching import BatchSettings
+        from harness.serving.sharing import BatchSettings
 
         batching = BatchSettings(args.max_batch_size, args.max_wait_ms)
     limits = None  # sized by the server from its suite's geometry

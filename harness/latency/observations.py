@@ -6,8 +6,9 @@ random uint8 images, pre-generated before any timing so their cost is never char
 Recorded observations (an `.npz`) can replace them where content matters (e.g. a data-dependent
 early exit); they are checked against the suite's geometry first.
 
-Where a suite module cannot be imported or constructed here (its simulator is not installed), the
-built-in geometry (`builtin_geometry`) stands in; the result says which source was used.
+Where a suite cannot be constructed here (its simulator or assets are not installed), the geometry
+its factory declares without building it (`builtin_geometry`, from the factory's `geometry()`) stands
+in; the result says which source was used.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from harness import registry
 from harness.errors import UserError
+from harness.shapes import ShapeSuite
 from harness.types import ActionSpace, Observation
 
 DEFAULT_INSTRUCTION = "pick up the object and place it on the plate"
@@ -33,17 +36,7 @@ class Geometry:
     camera_shapes: Mapping[str, tuple[int, int, int]]
     state_dim: int
     action_space: ActionSpace
-    source: str  # "suite" (from the suite object) or "builtin" (the fallback table)
-
-
-def builtin_family(suite: str) -> str | None:
-    """The suite family of a name ("libero_goal" -> "libero"), for the fallback geometry and the paper's
-    per-family numbers."""
-    if suite.startswith("libero"):
-        return "libero"
-    if suite.startswith("robotwin"):
-        return "robotwin2"
-    return None
+    source: str  # "suite" (from the suite object) or "builtin" (declared by the suite's factory)
 
 
 def geometry_from_suite(suite: Any, name: str) -> Geometry:
@@ -62,18 +55,29 @@ def geometry_from_suite(suite: Any, name: str) -> Geometry:
     return Geometry(name, shapes, state_dim, action_space, "suite")  # type: ignore[arg-type]
 
 
-def builtin_geometry(name: str) -> Geometry:
-    """The geometry the suites declare (one table, policies.wam.profiles.SHAPES, kept equal to the real
-    suites by tests) for a suite that cannot be built on this machine."""
-    from policies.wam.profiles import SHAPES
+def declared_shape(name: str) -> ShapeSuite | None:
+    """The geometry suite `name` declares without being built (its registered factory's
+    `geometry()`), or None where the name is unknown or its factory declares none."""
+    try:
+        factory = registry.suites.get(name)
+    except UserError:
+        return None
+    declare = getattr(factory, "geometry", None)
+    if not callable(declare):
+        return None
+    shape: ShapeSuite = declare()
+    return shape
 
-    family = builtin_family(name)
-    if family is None:
+
+def builtin_geometry(name: str) -> Geometry:
+    """The geometry suite `name` declares (its factory's `geometry()`, the same numbers its suite
+    object has), for a suite that cannot be built on this machine."""
+    shape = declared_shape(name)
+    if shape is None:
         raise UserError(
-            f"suite '{name}' could not be built here and has no built-in geometry "
-            f"(have: libero*, robotwin*); install the suite or use a libero*/robotwin* name"
+            f"suite '{name}' could not be built here and declares no geometry (a suite factory's "
+            "`geometry()`); install the suite, or use one that declares it"
         )
-    shape = SHAPES["robotwin" if family == "robotwin2" else family]
     return Geometry(name, dict(shape.camera_shapes), shape.state_dim, shape.action_space, "builtin")
 
 
@@ -135,8 +139,8 @@ def recorded_observations(path: str | Path, geometry: Geometry, n: int) -> list[
 __all__ = [
     "DEFAULT_INSTRUCTION",
     "Geometry",
-    "builtin_family",
     "builtin_geometry",
+    "declared_shape",
     "geometry_from_suite",
     "recorded_observations",
     "synthetic_observations",

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.latency.observations import builtin_family
-
 PAPER_DEVICE = "NVIDIA L40S"
 PAPER_SOURCE = "Flash-WAM (arXiv 2606.05254)"
 DEFAULT_BUDGET_MS = 500.0
+
+
+def paper_family(suite: str) -> str | None:
+    """The benchmark of the paper's numbers a suite name falls under ("libero_goal" -> "libero"): the
+    paper reports per benchmark, so its numbers are keyed by the benchmarks' names."""
+    if suite.startswith("libero"):
+        return "libero"
+    if suite.startswith("robotwin"):
+        return "robotwin2"
+    return None
+
 
 # The teacher (unaccelerated LingBot-VA) configuration per suite family: (video steps, action steps).
 TEACHER_STEPS: dict[str, tuple[int, int]] = {"robotwin2": (25, 50), "libero": (20, 50)}
@@ -45,13 +54,13 @@ _ROWS: tuple[PaperLatency, ...] = (
 
 
 def teacher_steps(suite: str) -> tuple[int, int] | None:
-    family = builtin_family(suite)
+    family = paper_family(suite)
     return TEACHER_STEPS.get(family) if family else None
 
 
 def paper_latency(suite: str, steps: tuple[int | None, int | None]) -> PaperLatency | None:
     """The paper's numbers for (suite, video steps, action steps), or None where it printed none."""
-    family = builtin_family(suite)
+    family = paper_family(suite)
     for row in _ROWS:
         if row.family == family and row.steps == steps:
             return row
@@ -59,7 +68,7 @@ def paper_latency(suite: str, steps: tuple[int | None, int | None]) -> PaperLate
 
 
 def paper_rows(suite: str) -> list[PaperLatency]:
-    family = builtin_family(suite)
+    family = paper_family(suite)
     return [r for r in _ROWS if r.family == family]
 
 
@@ -69,6 +78,7 @@ __all__ = [
     "PAPER_SOURCE",
     "TEACHER_STEPS",
     "PaperLatency",
+    "paper_family",
     "paper_latency",
     "paper_rows",
     "teacher_steps",

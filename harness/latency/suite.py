@@ -2,8 +2,8 @@
 
 The policy factory takes a Suite (it reads suite-dependent defaults: shifts, chunk geometry, action
 space). When the real suite object can be built, it is used as is. When it cannot (its simulator or
-assets are absent on this machine), a `harness.shapes.ShapeSuite` with the built-in geometry stands
-in: the suite's name and observation/action geometry, no tasks, and no env.
+assets are absent on this machine), a `harness.shapes.ShapeSuite` with the geometry its factory
+declares (`geometry()`) stands in: the suite's name and observation/action geometry, no tasks, no env.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from harness import registry
 from harness.errors import UserError
-from harness.latency.observations import Geometry, builtin_family, builtin_geometry, geometry_from_suite
+from harness.latency.observations import Geometry, builtin_geometry, declared_shape, geometry_from_suite
 from harness.shapes import ShapeSuite
 
 
@@ -26,12 +26,12 @@ class ResolvedSuite:
 
 
 def resolve_suite(name: str, options: Mapping[str, Any] | None = None) -> ResolvedSuite:
-    """The real suite if it builds here, else the built-in geometry for libero*/robotwin* names."""
-    reason = ""
+    """The real suite if it builds here, else the geometry its factory declares."""
     try:
         suite = registry.suites.get(name)(**dict(options or {}))
     except Exception as exc:  # any failure to build the suite here: import, assets, simulator
-        if builtin_family(name) is None:
+        declared = declared_shape(name)
+        if declared is None:
             if isinstance(exc, UserError):
                 raise
             raise UserError(f"suite '{name}' could not be built here: {exc}") from exc
@@ -45,6 +45,7 @@ def resolve_suite(name: str, options: Mapping[str, Any] | None = None) -> Resolv
         camera_shapes=geo.camera_shapes,
         state_dim=geo.state_dim,
         reason=reason,
+        client_camera_keys=declared.client_camera_keys,
     )
     return ResolvedSuite(
         stand_in, geo, f"suite '{name}' not buildable here ({reason}); built-in geometry used"

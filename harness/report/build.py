@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.latency.reference import DEFAULT_BUDGET_MS
-from harness.report.analysis import analysis_figure
 from harness.report.consistency import check_consistency
 from harness.report.figures import save
 from harness.report.index import Entry, table_entry, write_index
@@ -14,19 +13,13 @@ from harness.report.measured import measured_tables
 from harness.report.paper import reference_tables
 from harness.report.paperdef import Paper, default_paper
 from harness.report.plots import FigureSpec, measured_figures, reference_figures
+from harness.report.providers import provided_figures
 from harness.report.realrobot import table3
 from harness.report.realtime import SWEEP_CAPTION, load_rows, realtime_table, success_delay_figure
 from harness.report.render import write_table
 from harness.report.results import load_runs
 from harness.report.review import findings, write_review
 from harness.report.table import Table
-
-ANALYSIS_CAPTION = (
-    "Figure 2 analysis: left, the gradient-scale factor |df/dv| of the lcm and linear consistency "
-    "functions against sigma; right, the training-sigma marginals of the video (shift 5) and action "
-    "(shift 1, 0.05) schedules, analytic density over a histogram of 200k draws. Computed with "
-    "policies.wam.consistency and policies.wam.schedules (the functions the samplers use)."
-)
 
 
 def _write_tables(tables: Sequence[Table], directory: Path) -> list[Entry]:
@@ -39,10 +32,6 @@ def _write_figures(specs: Sequence[FigureSpec], directory: Path) -> list[Entry]:
         png, pdf = save(spec.figure, directory, spec.stem)
         entries.append(Entry(spec.stem, png, {"PDF": pdf}, spec.caption))
     return entries
-
-
-def _analysis() -> FigureSpec:
-    return FigureSpec("fig2_analysis", ANALYSIS_CAPTION, analysis_figure())
 
 
 def build_report(
@@ -69,7 +58,7 @@ def build_report(
     sweep = success_delay_figure(rt_rows)
     if sweep is not None:
         specs.append(FigureSpec("success_delay", SWEEP_CAPTION, sweep))
-    figure_entries = _write_figures([*specs, _analysis()], out_dir / "figures")
+    figure_entries = _write_figures([*specs, *provided_figures()], out_dir / "figures")
     n_eps = len(runs.episodes)
     intro = [
         f"Runs: {', '.join(f'`{o}`' for o in runs.outs)}; {n_eps} stored episodes of "
@@ -105,7 +94,7 @@ def build_reference_report(
         f"{len(report.checks)} checks, {len(report.disagreements)} disagreements",
     )
     figures = reference_figures(budget_ms, paper.values, paper.tasks)
-    figure_entries = _write_figures([*figures, _analysis()], out_dir / "figures")
+    figure_entries = _write_figures([*figures, *provided_figures()], out_dir / "figures")
     summary = [f"- {f}" for f in findings(report)]
     return write_index(
         out_dir,

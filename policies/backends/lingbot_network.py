@@ -52,8 +52,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from harness.serving.adapters import match_cameras
 from harness.types import ImageReads, Observation
-from policies.serving.adapters import match_cameras
 from policies.wam.network import ChunkGeometry, Guidance, Stream
 
 # VA_Server attributes that belong to one episode (swapped per context).

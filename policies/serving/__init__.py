@@ -1,20 +1,5 @@
-"""Policy serving: the wire codec, the per-connection protocol sessions, the server and the client.
+"""WAM-specific serving: many sessions' chunk loops batched on one shared network, and its benchmark.
 
-`wambench serve` (harness/cli/serve.py) runs a `PolicyServer`; `policies.backends.remote` is its
-client side. See policies/backends/README.md for the protocols and their guarantees.
+The server itself (codec, sessions, dialects, the remote client) is generic and lives in
+harness/serving/; a WAM factory offers it shared sessions (`policies.factory`), built here.
 """
-
-from policies.serving.client import RemoteError, ServerGone, WireClient
-from policies.serving.codec import Limits, WireError, packb, unpackb
-from policies.serving.server import PolicyServer
-
-__all__ = [
-    "Limits",
-    "PolicyServer",
-    "RemoteError",
-    "ServerGone",
-    "WireClient",
-    "WireError",
-    "packb",
-    "unpackb",
-]

@@ -32,18 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_MAX_BATCH_SIZE = 16
-DEFAULT_MAX_WAIT_MS = 2.0
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
-    max_wait_ms: float = DEFAULT_MAX_WAIT_MS
-
-    def __post_init__(self) -> None:
-        if self.max_batch_size < 1 or self.max_wait_ms < 0:
-            raise ValueError("max_batch_size must be >= 1 and max_wait_ms >= 0")
+from harness.serving.sharing import BatchSettings
 
 
 @dataclass
@@ -334,4 +323,36 @@ def can_batch(policy: Any) -> bool:
     return isinstance(policy, WamPolicy)
 
 
-__all__ = ["BatchSettings", "NetworkBatcher", "SessionNetwork", "batched_policy", "can_batch"]
+class SharedWamNetwork:
+    """The `SharedSessions` (harness/serving/sharing.py) of one template WamPolicy: every session a
+    policy like it, all on its network through one NetworkBatcher."""
+
+    def __init__(self, template: Any, settings: BatchSettings) -> None:
+        self.template = template
+        self.batcher = NetworkBatcher(template.network, settings)
+
+    @property
+    def batch_sizes(self) -> Counter[int]:
+        return self.batcher.batch_sizes
+
+    def session(self) -> Any:
+        return batched_policy(self.template, self.batcher)
+
+    def close(self) -> None:
+        self.batcher.close()
+
+
+def share(template: Any, settings: BatchSettings) -> SharedWamNetwork | None:
+    """What the WAM factory offers a server for `template` (policies/factory.py); None where the
+    policy cannot share its network (not a WamPolicy, e.g. the remote backend)."""
+    return SharedWamNetwork(template, settings) if can_batch(template) else None
+
+
+__all__ = [
+    "NetworkBatcher",
+    "SessionNetwork",
+    "SharedWamNetwork",
+    "batched_policy",
+    "can_batch",
+    "share",
+]

@@ -35,15 +35,16 @@ TARGET = 2.5  # batched / unbatched at N = 8
 
 
 def robotwin_shapes() -> Any:
-    from policies.wam.profiles import shape_suite
+    """robotwin2 as its factory declares it: shapes only, no simulator needed."""
+    from harness import registry
 
-    return shape_suite("robotwin")
+    return registry.suites.get("robotwin2").geometry()
 
 
 def libero_shapes() -> Any:
-    from policies.wam.profiles import shape_suite
+    from harness import registry
 
-    return shape_suite("libero")
+    return registry.suites.get("libero_spatial").geometry()
 
 
 def _observation(suite: Any, session: int, chunk: int) -> Observation:
@@ -63,7 +64,7 @@ def measure(
 ) -> dict[str, Any]:
     """One server, `sessions` concurrent clients; chunks per second over the timed chunks."""
     from harness import registry
-    from policies.serving.server import PolicyServer
+    from harness.serving.server import PolicyServer
 
     factory = registry.policies.get(policy)
     server = PolicyServer(
@@ -149,7 +150,7 @@ def bend(rows: Sequence[dict[str, Any]]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from policies.serving.batching import BatchSettings
+    from harness.serving.sharing import BatchSettings
 
     parser = argparse.ArgumentParser(prog="wambench bench serving", description=__doc__.split("\n\n")[0])
     parser.add_argument("--policy", default="teacher-25v50a", help="a WAM policy (default: the teacher)")

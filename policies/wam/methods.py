@@ -1,8 +1,8 @@
-"""The paper's methods, each a `WamMethod` value at one NFE configuration, registered as policies.
+"""The paper's methods, each a `WamMethod` value at one NFE configuration (data only).
 
-The `wambench.policies` entry points (pyproject.toml) name the attributes below. To add a method,
-define a `WamMethod` and expose `WamPolicyFactory(method)` through your package's entry point; nothing
-here needs to change.
+policies/factory.py registers each as a policy (the `wambench.policies` entry points of pyproject.toml
+name its attributes). To add a method, define a `WamMethod` and expose `WamPolicyFactory(method)`
+through your package's entry point; nothing here needs to change.
 
 Inference sampler: the LCM family's default is Euler on the student's velocity (as the released
 Flash-WAM server runs it); the option `sampler: consistency` applies each stream's consistency function
@@ -15,7 +15,6 @@ the tables' NFE; `nfe_action: 50` runs the appendix's reading.
 
 from __future__ import annotations
 
-from policies.wam.factory import WamPolicyFactory
 from policies.wam.method import TEACHER_STREAM, StreamMethod, WamMethod
 
 LCM_VIDEO = StreamMethod(consistency="lcm", trained_as="lcm")
@@ -91,17 +90,16 @@ ALL_METHODS: tuple[WamMethod, ...] = (
     *FLASH_WAM,
 )
 
-teacher_25v50a = WamPolicyFactory(TEACHER_25V50A)
-teacher_20v50a = WamPolicyFactory(TEACHER_20V50A)
-teacher_1v2a = WamPolicyFactory(TEACHER_1V2A)
-teacher_1v1a = WamPolicyFactory(TEACHER_1V1A)
-naive_joint_lcm_1v2a, naive_joint_lcm_1v1a = map(WamPolicyFactory, NAIVE_JOINT_LCM)
-video_only_lcm_1v2a, video_only_lcm_1v1a = map(WamPolicyFactory, VIDEO_ONLY_LCM)
-video_only_lcm_reg_1v2a, video_only_lcm_reg_1v1a = map(WamPolicyFactory, VIDEO_ONLY_LCM_REG)
-dmd2_reg_1v2a, dmd2_reg_1v1a = map(WamPolicyFactory, DMD2_REG)
-joint_dmd2_1v2a, joint_dmd2_1v1a = map(WamPolicyFactory, JOINT_DMD2)
-flash_wam_1v2a, flash_wam_1v1a = map(WamPolicyFactory, FLASH_WAM)
-
-FACTORIES: dict[str, WamPolicyFactory] = {m.policy_name: WamPolicyFactory(m) for m in ALL_METHODS}
-
-__all__ = ["ALL_METHODS", "FACTORIES"]
+__all__ = [
+    "ALL_METHODS",
+    "DMD2_REG",
+    "FLASH_WAM",
+    "JOINT_DMD2",
+    "NAIVE_JOINT_LCM",
+    "TEACHER_1V1A",
+    "TEACHER_1V2A",
+    "TEACHER_20V50A",
+    "TEACHER_25V50A",
+    "VIDEO_ONLY_LCM",
+    "VIDEO_ONLY_LCM_REG",
+]

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.shapes import ShapeSuite
-from harness.types import ActionSpace
-
 
 @dataclass(frozen=True)
 class SuiteProfile:
@@ -48,34 +45,10 @@ def profile_for(suite: Any) -> SuiteProfile:
     return PROFILES[_KIND_FAMILY.get(kind, "robotwin")]
 
 
-SHAPES: dict[str, ShapeSuite] = {
-    "libero": ShapeSuite(
-        "libero_spatial",
-        ActionSpace("ee_delta7", 7, -1.0, 1.0),
-        {"agentview": (128, 128, 3), "wrist": (128, 128, 3)},
-        8,
-    ),
-    "robotwin": ShapeSuite(
-        "robotwin2",
-        ActionSpace("ee16", 16),
-        {"head": (240, 320, 3), "left_wrist": (240, 320, 3), "right_wrist": (240, 320, 3)},
-        30,
-        splits=("clean", "randomized"),
-    ),
-}
-
-
-def shape_suite(family: str) -> ShapeSuite:
-    return SHAPES[family]
-
-
 __all__ = [
     "LIBERO",
     "PROFILES",
     "ROBOTWIN",
-    "SHAPES",
-    "ShapeSuite",
     "SuiteProfile",
     "profile_for",
-    "shape_suite",
 ]

@@ -13,14 +13,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.protocols import ProtocolProfile
+from harness.shapes import ShapeSuite
+from suites.libero import options as _options
 from suites.libero import protocols as _protocols
+from suites.libero.options import LiberoOptions
 from suites.libero.paths import check_installed
-from suites.libero.suite import LiberoOptions, LiberoSuite, make_suite
+from suites.libero.suite import LiberoSuite, make_suite
 
 
 class LiberoFactory:
     """The registered factory of one LIBERO suite: builds it from options, and declares its
-    evaluation protocols without building anything (`wambench list protocols`)."""
+    evaluation protocols (`wambench list protocols`) and its geometry without building anything."""
 
     def __init__(self, name: str, doc: str = "") -> None:
         self.name = name
@@ -31,6 +34,11 @@ class LiberoFactory:
 
     def protocols(self) -> Sequence[ProtocolProfile]:
         return _protocols.profiles(self.name)
+
+    def geometry(self, **options: Any) -> ShapeSuite:
+        """The suite's observation and action geometry with these options, without building it (no
+        installation check, no simulator): what `wambench latency` times a policy against here."""
+        return _options.geometry(self.name, options)
 
     def __repr__(self) -> str:
         return f"suites.libero:{self.name}"

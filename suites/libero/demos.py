@@ -31,7 +31,7 @@ from harness.types import EpisodeSpec
 from suites.libero import catalog, privileged
 from suites.libero.env import CAMERAS, LiberoEnv, upright
 from suites.libero.expert import LiberoExpert, libero_expert
-from suites.libero.suite import LiberoOptions
+from suites.libero.options import LiberoOptions
 
 DEMO_SEED_BASE = 1_000_000  # demo j of a task uses placement seed DEMO_SEED_BASE + j
 MIN_DISTANCE = 1e-3  # an initial state closer than this to an evaluation state is not a new condition

@@ -25,7 +25,7 @@ from harness.types import EpisodeError, EpisodeSpec, Observation, StepResult
 from suites.libero import paths, privileged
 from suites.libero.camera_gate import CameraGate
 from suites.libero.catalog import INIT_STATES_PER_TASK, LiberoTask
-from suites.libero.suite import ACTION_SPACE, LiberoOptions
+from suites.libero.options import ACTION_SPACE, LiberoOptions
 
 paths.prepare_process_env()  # before libero/robosuite/mujoco are imported anywhere below
 

@@ -2,7 +2,7 @@
 
 Each LIBERO suite declares the same two profiles; only the per-suite step limit of `openpi` differs.
 `openpi` is the default (see suites/libero/README.md for why). Values are suite options
-(suites/libero/suite.py); a run config's `options:` override single ones.
+(suites/libero/options.py); a run config's `options:` override single ones.
 """
 
 from __future__ import annotations

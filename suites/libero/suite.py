@@ -1,4 +1,4 @@
-"""A LIBERO suite as the harness sees it: protocol options, task listing, the episode list, envs.
+"""A LIBERO suite as the harness sees it: task listing, the episode list, envs (options: options.py).
 
 Building a suite is cheap (no simulator import) but checks the installation first, so a missing asset
 link or config is reported before any manifest is built or worker started.
@@ -14,11 +14,17 @@ import numpy as np
 
 from harness.errors import UserError
 from harness.types import ActionSpace, EpisodeSpec, TaskInfo
-from suites.libero import catalog, paths, protocols
+from suites.libero import catalog, paths
+from suites.libero.options import (
+    ACTION_SPACE,
+    CLIENT_CAMERA_KEYS,
+    SPLITS,
+    STATE_DIM,
+    LiberoOptions,
+    camera_shapes,
+    state_dim,
+)
 
-SPLITS: tuple[str, ...] = ("default",)
-ACTION_SPACE = ActionSpace(kind="ee_delta7", dim=7, low=-1.0, high=1.0)
-STATE_DIM = 8  # eef position (3) + eef axis-angle (3) + gripper finger qpos (2)
 # Resident memory of one worker process holding one live env (2-core CPU, EGL/llvmpipe, 128 px):
 # measured 1.9-2.2 GB; rounded up so the default worker count leaves headroom.
 ENV_MEMORY_GB = 2.5
@@ -28,80 +34,17 @@ ENV_MEMORY_GB = 2.5
 CONTROL_HZ = 20.0
 
 
-IMAGE_FLIPS = ("vertical", "both")
-
-
-@dataclass(frozen=True)
-class LiberoOptions:
-    """The protocol knobs. Unset ones come from the suite's default protocol, `openpi`
-    (suites/libero/protocols.py; why it is the default: suites/libero/README.md).
-
-    `image_flip`: MuJoCo's offscreen buffer is stored bottom row first. "vertical" undoes exactly that
-    (the true camera view, checked against a pinhole projection in the tests; LingBot-VA's LIBERO
-    client does this); "both" also mirrors left-right (a 180 degree rotation: the OpenVLA/openpi
-    convention, for policies trained on their datasets).
-    """
-
-    max_steps: int  # policy steps per episode after the wait
-    num_steps_wait: int  # no-op steps after reset, not counted
-    wait_gripper: float  # gripper command of the no-op steps (-1 open, 0 as LingBot-VA's client)
-    image_flip: str
-    # Fixture placement at reset is drawn from np.random seeded env_seed + init index; None leaves
-    # np.random unseeded (LingBot-VA's client: scenes then differ between runs).
-    env_seed: int | None
-    image_size: int = 128  # square camera images, as LingBot-VA feeds its model
-    privileged: bool = False  # hand out the goal's object and target boxes (Observation.privileged)
-    cameras: bool = True  # False: no renderer at all, state-only observations (scripted experts, demos)
-    privileged_state: bool = False  # append the object and target boxes to the state (privileged policies)
-
-    @classmethod
-    def parse(cls, suite: str, options: Mapping[str, Any]) -> LiberoOptions:
-        types = {"max_steps": int, "num_steps_wait": int, "image_size": int, "env_seed": int}
-        flags = ("privileged", "cameras", "privileged_state")
-        known = [*types, "wait_gripper", "image_flip", *flags]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise UserError(
-                f"unknown option(s) {', '.join(unknown)} for suite {suite} (have: {', '.join(known)})"
-            )
-        values: dict[str, Any] = {**protocols.openpi(suite).options, **options}
-        for key, kind in types.items():
-            value = values.get(key)
-            if key == "env_seed" and value is None:
-                continue
-            if key in values and (isinstance(value, bool) or not isinstance(value, kind)):
-                raise UserError(f"suite option {key} must be an integer, got {value!r}")
-        if values["max_steps"] < 1:
-            raise UserError(f"suite option max_steps must be >= 1, got {values['max_steps']}")
-        if values.get("num_steps_wait", 0) < 0:
-            raise UserError(f"suite option num_steps_wait must be >= 0, got {values['num_steps_wait']}")
-        if not 16 <= values.get("image_size", 128) <= 1024:
-            raise UserError(f"suite option image_size must be in [16, 1024], got {values['image_size']}")
-        for key in flags:
-            if key in values and not isinstance(values[key], bool):
-                raise UserError(f"suite option {key} must be true or false, got {values[key]!r}")
-        grip = values.get("wait_gripper", -1.0)
-        if isinstance(grip, bool) or not isinstance(grip, (int, float)) or not -1.0 <= grip <= 1.0:
-            raise UserError(f"suite option wait_gripper must be a number in [-1, 1], got {grip!r}")
-        values["wait_gripper"] = float(grip)
-        if values.get("image_flip", "vertical") not in IMAGE_FLIPS:
-            raise UserError(
-                f"suite option image_flip must be one of {', '.join(IMAGE_FLIPS)}, "
-                f"got {values['image_flip']!r}"
-            )
-        return cls(**values)
-
-
 @dataclass
 class LiberoSuite:
     name: str  # libero_spatial, ..., libero_10 (the alias libero_long builds libero_10: one name in results)
     options: LiberoOptions
     action_space: ActionSpace = ACTION_SPACE
     splits: tuple[str, ...] = SPLITS
-    state_dim: int = STATE_DIM  # + privileged.PRIVILEGED_STATE_DIM with privileged_state
+    state_dim: int = STATE_DIM  # + privileged.PRIVILEGED_STATE_DIM with privileged_state (options.py)
     env_memory_gb: float = ENV_MEMORY_GB
     camera_shapes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     control_hz: float = CONTROL_HZ
+    client_camera_keys: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: CLIENT_CAMERA_KEYS)
 
     def hold_action(self, last: np.ndarray | None, initial_state: np.ndarray) -> np.ndarray:
         """Keep still: a zero OSC delta pose (the wait steps' no-op), the gripper as last commanded
@@ -111,13 +54,8 @@ class LiberoSuite:
 
     def __post_init__(self) -> None:
         self.name = catalog.canonical_suite(self.name)
-        size = self.options.image_size
-        if self.options.privileged_state:
-            from suites.libero.privileged import PRIVILEGED_STATE_DIM
-
-            self.state_dim = STATE_DIM + PRIVILEGED_STATE_DIM
-        cameras = ("agentview", "wrist") if self.options.cameras else ()
-        self.camera_shapes = {name: (size, size, 3) for name in cameras}
+        self.state_dim = state_dim(self.options)
+        self.camera_shapes = camera_shapes(self.options)
 
     def effective_options(self) -> dict[str, Any]:
         """What every env of this suite receives (recorded with the run's evaluation protocol)."""

@@ -12,20 +12,26 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.protocols import ProtocolProfile
+from harness.shapes import ShapeSuite
 from suites.robotwin import protocols as _protocols
-from suites.robotwin.options import RobotwinOptions, parse_options
+from suites.robotwin.options import RobotwinOptions, geometry, parse_options
 from suites.robotwin.suite import RobotwinSuite
 
 
 class RobotwinFactory:
     """The registered `robotwin2` factory: builds the suite from options, and declares its evaluation
-    protocols without importing RoboTwin (`wambench list protocols robotwin2`)."""
+    protocols (`wambench list protocols robotwin2`) and its geometry without importing RoboTwin."""
 
     def __call__(self, **options: Any) -> RobotwinSuite:
         return RobotwinSuite(parse_options(options))
 
     def protocols(self) -> Sequence[ProtocolProfile]:
         return _protocols.profiles()
+
+    def geometry(self, **options: Any) -> ShapeSuite:
+        """The suite's observation and action geometry with these options, without RoboTwin (what
+        `wambench latency` times a policy against on a machine without it)."""
+        return geometry(parse_options(options))
 
     def __repr__(self) -> str:
         return "suites.robotwin:robotwin2"

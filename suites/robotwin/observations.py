@@ -26,6 +26,15 @@ from suites.robotwin.actions import state_from_obs
 CAMERAS: dict[str, str] = {"head": "head_camera", "left_wrist": "left_camera", "right_wrist": "right_camera"}
 # D435 (task_config/_camera_config.yml), the head and wrist camera type of demo_clean/demo_randomized.
 CAMERA_SHAPES: dict[str, tuple[int, int, int]] = {name: (240, 320, 3) for name in CAMERAS}
+# How LingBot-VA's RoboTwin client names the cameras (protocol -> camera -> key): a `remote` policy
+# speaking its protocol sends these keys (harness/serving/remote_settings.py).
+CLIENT_CAMERA_KEYS: dict[str, dict[str, str]] = {
+    "lingbot": {
+        "head": "observation.images.cam_high",
+        "left_wrist": "observation.images.cam_left_wrist",
+        "right_wrist": "observation.images.cam_right_wrist",
+    },
+}
 
 
 def convert(

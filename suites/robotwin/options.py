@@ -1,6 +1,9 @@
-"""The suite's options (the `options:` of a robotwin2 entry in a run config), validated up front.
+"""The suite's options (the `options:` of a robotwin2 entry in a run config), validated up front, and
+the observation and action geometry they give.
 
-Unknown keys and bad values are a UserError naming the key, before any simulator work starts.
+Unknown keys and bad values are a UserError naming the key, before any simulator work starts. The
+geometry (`geometry`) is declared without RoboTwin: the suite and its factory's `geometry()` both read
+it here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import UserError
+from harness.shapes import ShapeSuite
+from harness.types import ActionSpace
+from suites.robotwin.actions import EE_DIM, QPOS_DIM, STATE_DIM
+from suites.robotwin.catalog import SPLITS
+from suites.robotwin.observations import CAMERA_SHAPES, CLIENT_CAMERA_KEYS
 
 # RoboTwin's script/eval_policy.py starts each evaluation at 100000 * (1 + seed) (LingBot-VA's and
 # Flash-WAM's clients at 10000 * (1 + seed): the `seed_stride` of their protocols).
@@ -82,3 +90,20 @@ def parse_options(options: dict[str, Any]) -> RobotwinOptions:
             parts.append(f"{loc}: {msg}")
         known = ", ".join(RobotwinOptions.model_fields)
         raise UserError(f"robotwin2 options: {'; '.join(parts)} (known options: {known})") from None
+
+
+def action_space(options: RobotwinOptions) -> ActionSpace:
+    """ee: 16-d end-effector poses; qpos: 14-d joint targets."""
+    return ActionSpace("ee16", EE_DIM) if options.action_type == "ee" else ActionSpace("qpos14", QPOS_DIM)
+
+
+def geometry(options: RobotwinOptions) -> ShapeSuite:
+    """robotwin2's observation and action geometry with these options (three D435 cameras)."""
+    return ShapeSuite(
+        "robotwin2",
+        action_space(options),
+        dict(CAMERA_SHAPES),
+        STATE_DIM,
+        splits=SPLITS,
+        client_camera_keys=CLIENT_CAMERA_KEYS,
+    )

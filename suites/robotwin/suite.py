@@ -22,13 +22,13 @@ import numpy as np
 from harness.errors import SetupError, UserError
 from harness.types import ActionSpace, EpisodeSpec, TaskInfo
 from suites.robotwin import readiness
-from suites.robotwin.actions import EE_DIM, QPOS_DIM, STATE_DIM, STATE_EE_SLICE
+from suites.robotwin.actions import QPOS_DIM, STATE_DIM, STATE_EE_SLICE
 from suites.robotwin.catalog import SPLITS, check_split, get_task, load_catalog
 from suites.robotwin.checkout import Checkout
 from suites.robotwin.env import RobotwinEnv
 from suites.robotwin.instructions import task_description
-from suites.robotwin.observations import CAMERA_SHAPES
-from suites.robotwin.options import RobotwinOptions
+from suites.robotwin.observations import CAMERA_SHAPES, CLIENT_CAMERA_KEYS
+from suites.robotwin.options import RobotwinOptions, action_space
 from suites.robotwin.runtime import RuntimePackage
 from suites.robotwin.seeds import SeedBook, default_cache_path
 
@@ -54,6 +54,7 @@ class RobotwinSuite:
     # the target is (50 physics steps, 0.2 s, where planning fails). Delayed execution on RoboTwin thus
     # needs an explicit execution.control_hz (a modelling choice, stated in the run's config).
     control_hz: float | None = None
+    client_camera_keys: Mapping[str, Mapping[str, str]] = CLIENT_CAMERA_KEYS
 
     def hold_action(self, last: np.ndarray | None, initial_state: np.ndarray) -> np.ndarray:
         """Keep still: actions are targets (absolute, or ee deltas from the episode's initial pose), so
@@ -71,10 +72,7 @@ class RobotwinSuite:
     def __init__(self, options: RobotwinOptions) -> None:
         self.options = options
         self.camera_shapes: Mapping[str, tuple[int, int, int]] = dict(CAMERA_SHAPES)
-        if options.action_type == "ee":
-            self.action_space = ActionSpace("ee16", EE_DIM)
-        else:
-            self.action_space = ActionSpace("qpos14", QPOS_DIM)
+        self.action_space: ActionSpace = action_space(options)
         self._ready = False
 
     # ---- where RoboTwin lives -------------------------------------------------------------------

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from harness.shapes import ShapeSuite
 from harness.types import EpisodeSpec, Observation
-from policies.wam.profiles import SHAPES, ShapeSuite
+from tests.shapes import SHAPES
 
 # Small networks keep every test file well under its time budget; sizes do not change the maths.
 SMALL = {"dim": 32, "depth": 1, "heads": 2}

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from harness import registry
+from harness.serving.remote import RemotePolicy
+from harness.serving.server import PolicyServer
 from harness.types import EpisodeSpec, Observation, PolicySpec, StepResult
 from harness.worker import run_episode
 from policies.adapters import make_adapter
 from policies.backends.lingbot_network import LingbotNetwork
-from policies.backends.remote import RemotePolicy
-from policies.serving.server import PolicyServer
 from policies.wam.plan import resolve_plan
 from policies.wam.policy import WamPolicy
 from tests.policies.lingbot_double import VAServerDouble, libero_config, robotwin_config, to_patch

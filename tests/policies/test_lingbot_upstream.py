@@ -35,8 +35,8 @@ from policies.adapters import make_adapter  # noqa: E402
 from policies.backends.lingbot_network import LingbotNetwork  # noqa: E402
 from policies.wam.plan import resolve_plan  # noqa: E402
 from policies.wam.policy import WamPolicy  # noqa: E402
-from policies.wam.profiles import SHAPES  # noqa: E402
 from tests.policies import lingbot_upstream_kit as kit  # noqa: E402
+from tests.shapes import SHAPES  # noqa: E402
 
 CHUNKS = 5
 TOLERANCE = 1e-4

@@ -17,14 +17,16 @@ import pytest
 
 from harness import registry
 from harness.errors import SetupError, UserError
+from harness.serving.remote import RemotePolicy, probe, served_spec
+from harness.serving.remote_settings import RemoteSettings
+from harness.serving.server import PolicyServer
 from harness.types import EpisodeError, EpisodeSpec, Observation
 from harness.worker import run_episode
-from policies.backends.remote import RemotePolicy, RemoteSettings, probe, served_spec
-from policies.serving.server import PolicyServer
-from tests.policies.serving.doubles import DoubleEnv, DoubleSuite, SeededDoubleFactory
+from policies.backends.remote import parse_settings
+from tests.harness.serving.doubles import DoubleEnv, DoubleSuite, SeededDoubleFactory
 
-DOUBLE = "tests.policies.serving.doubles:double"
-SUITE = "tests.policies.serving.doubles:double_suite"
+DOUBLE = "tests.harness.serving.doubles:double"
+SUITE = "tests.harness.serving.doubles:double_suite"
 TINY = {"dim": 32, "depth": 1, "heads": 2}  # a small tiny-backend network: fast on a shared CPU
 
 
@@ -253,4 +255,4 @@ def test_wambench_protocol_needs_a_wambench_server() -> None:
 )
 def test_bad_options_are_user_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(UserError, match=message):
-        RemoteSettings.parse(DoubleSuite(), options)
+        parse_settings(DoubleSuite(), options)

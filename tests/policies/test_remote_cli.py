@@ -87,7 +87,7 @@ def test_serve_then_run_reproduces_the_in_process_run(
     local = {**base, "policies": [{"name": "tests.harness.toy:greedy", "label": "toy"}]}
     remote = {
         **base,
-        "policies": [{"name": "policies.backends.remote:remote", "label": "toy", "options": {"url": url}}],
+        "policies": [{"name": "harness.serving.remote:remote", "label": "toy", "options": {"url": url}}],
     }
     for name, cfg in (("local", local), ("remote", remote)):
         path = tmp_path / f"{name}.yaml"
@@ -108,7 +108,7 @@ def test_run_without_a_server_stops_before_any_episode(tmp_path: Path) -> None:
         "episodes": 1,
         "policies": [
             {
-                "name": "policies.backends.remote:remote",
+                "name": "harness.serving.remote:remote",
                 "options": {"url": f"ws://127.0.0.1:{_free_port()}", "connect_timeout_s": 0.5},
             }
         ],
@@ -136,7 +136,7 @@ def test_serve_rejects_bad_input() -> None:
 
 
 def test_serve_bounds_are_set_from_the_command_line() -> None:
-    from policies.serving.client import ServerGone, WireClient
+    from harness.serving.client import ServerGone, WireClient
 
     server = _serve(
         "--policy", "tests.harness.toy:greedy", "--suite", "tests.harness.toy:toy_suite",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suites.libero.suite import LiberoOptions, LiberoSuite
+from suites.libero.options import LiberoOptions
+from suites.libero.suite import LiberoSuite
 from suites.robotwin.actions import initial_ee_from_state, to_take_action
 from suites.robotwin.options import RobotwinOptions
 from suites.robotwin.suite import RobotwinSuite

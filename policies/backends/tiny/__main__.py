@@ -13,13 +13,15 @@ from typing import Any
 
 from harness.errors import UserError
 
+# Shorthands for a suite's declared geometry: shapes only, no simulator needed.
+SHAPE_SHORTHANDS = {"libero": "libero_spatial", "robotwin": "robotwin2"}
+
 
 def _suite(name: str) -> Any:
     from harness import registry
-    from policies.wam.profiles import SHAPES
 
-    if name in SHAPES:  # "libero" / "robotwin": shapes only, no simulator needed
-        return SHAPES[name]
+    if name in SHAPE_SHORTHANDS:
+        return registry.suites.get(SHAPE_SHORTHANDS[name]).geometry()
     return registry.suites.get(name)()
 
 

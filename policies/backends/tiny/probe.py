@@ -48,7 +48,8 @@ def probe(
     from policies.backends.tiny.checkpoint import load_checkpoint
     from suites.libero import catalog
     from suites.libero.env import LiberoEnv
-    from suites.libero.suite import STATE_DIM, LiberoOptions, make_suite
+    from suites.libero.options import STATE_DIM, LiberoOptions
+    from suites.libero.suite import make_suite
 
     # A privileged-state checkpoint (trained with the object boxes in its state) is probed with them.
     wanted: dict[str, Any] = {"privileged": True}

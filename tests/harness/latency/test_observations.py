@@ -53,18 +53,38 @@ def test_unknown_suite_is_refused() -> None:
         resolve_suite("no_such_suite")
 
 
-def test_suite_that_cannot_be_built_falls_back_to_builtin_geometry() -> None:
-    def broken(**_: object) -> object:
+class _Unbuildable:
+    """A suite factory whose simulator is absent; with `declared`, it declares RoboTwin's geometry."""
+
+    def __init__(self, declared: bool) -> None:
+        if declared:
+            self.geometry = lambda **options: registry.suites.get("robotwin2").geometry(**options)
+
+    def __call__(self, **_: object) -> object:
         raise ImportError("simulator not installed")
 
-    registry.suites.register("robotwin_broken_test", broken)
+
+def test_suite_that_cannot_be_built_falls_back_to_its_declared_geometry() -> None:
+    registry.suites.register("broken_test", _Unbuildable(declared=True))
     try:
-        r = resolve_suite("robotwin_broken_test")
+        r = resolve_suite("broken_test")
     finally:
-        registry.suites.unregister("robotwin_broken_test")
-    assert isinstance(r.suite, ShapeSuite)
+        registry.suites.unregister("broken_test")
+    assert isinstance(r.suite, ShapeSuite) and r.suite.name == "broken_test"
     assert r.geometry.source == "builtin" and "simulator not installed" in r.note
     assert r.suite.camera_shapes["head"] == (240, 320, 3)
+    assert r.suite.client_camera_keys["lingbot"]["head"] == "observation.images.cam_high"
+
+
+def test_suite_that_cannot_be_built_and_declares_nothing_is_refused() -> None:
+    registry.suites.register("robotwin_broken_test", _Unbuildable(declared=False))
+    try:
+        with pytest.raises(UserError, match="could not be built here: simulator not installed"):
+            resolve_suite("robotwin_broken_test")  # a name like a shipped suite's says nothing
+        with pytest.raises(UserError, match="declares no geometry"):
+            builtin_geometry("robotwin_broken_test")
+    finally:
+        registry.suites.unregister("robotwin_broken_test")
 
 
 def test_real_suite_geometry_is_used() -> None:

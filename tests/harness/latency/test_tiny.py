@@ -16,7 +16,7 @@ from harness.latency.stats import stage_sum_gap
 from harness.latency.suite import resolve_suite
 from harness.store import Store
 
-pytest.importorskip("policies.wam.methods")
+pytest.importorskip("policies.factory")
 
 
 def test_tiny_stage_timings_add_up_and_warmup_flagged() -> None:

@@ -3,14 +3,26 @@ figures on disk, and bad input as exit code 2."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.cli import main
+from harness.report.providers import figures
 from tests.harness.report.synth import SynthPolicy, by_index, make_store, manifest
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _figure2_provider() -> Iterator[None]:
+    """The `wambench.figures` entry point as pyproject.toml declares it (the shared venv's installed
+    metadata may predate it until `make setup` reinstalls)."""
+    figures.register("fig2_analysis", "policies.wam.figures:figure2")
+    yield
+    figures.unregister("fig2_analysis")
+
 
 TINY = [
     SynthPolicy(

@@ -14,12 +14,12 @@ from safetensors.torch import load_file, save_file
 
 from harness import registry
 from harness.errors import UserError
+from harness.shapes import ShapeSuite
 from harness.types import ActionSpace
 from policies.backends import get_backend
 from policies.backends.tiny import config_for_suite, save_checkpoint, write_untrained_checkpoint
 from policies.backends.tiny.__main__ import main as tiny_main
 from policies.backends.tiny.checkpoint import init_model, load_checkpoint
-from policies.wam.profiles import ShapeSuite
 
 SMALL = {"dim": 32, "depth": 1, "heads": 2}
 

@@ -12,10 +12,11 @@ import pytest
 import torch
 
 from harness import registry
+from harness.serving.server import PolicyServer
+from harness.serving.sharing import BatchSettings
 from harness.types import EpisodeSpec, Observation
-from policies.serving.batching import BatchSettings, NetworkBatcher, batched_policy
-from policies.serving.server import PolicyServer
-from policies.wam.profiles import shape_suite
+from policies.serving.batching import NetworkBatcher, batched_policy
+from tests.shapes import shape_suite
 
 SMALL = {"backend": "tiny", "dim": 32, "depth": 1, "heads": 2, "window": 3}
 LONGER = {**SMALL, "nfe_video": 3, "nfe_action": 6}  # more steps per chunk: more chances to overlap

@@ -8,8 +8,8 @@ import pytest
 
 from harness.bench import BENCHMARKS
 from harness.registry import load_object
+from harness.serving.sharing import BatchSettings
 from policies.serving import bench
-from policies.serving.batching import BatchSettings
 
 SMALL = {"backend": "tiny", "dim": 32, "depth": 1, "heads": 2, "nfe_video": 2, "nfe_action": 2}
 

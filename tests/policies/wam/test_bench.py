@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from harness.shapes import ShapeSuite
 from policies.backends.tiny.network import TinyNetwork
 from policies.wam import bench
 from policies.wam import policy as wam_policy
-from policies.wam.profiles import ShapeSuite
 
 NET_S = 0.02  # added to every network velocity call: must be counted as network time
 LOOP_S = 0.03  # added to every sampler run around those calls: must be counted as loop overhead

@@ -9,12 +9,14 @@ import pytest
 
 from harness import registry
 from harness.errors import UserError
+from harness.shapes import ShapeSuite
 from harness.types import PolicyFactory
+from policies import factory as registered
+from policies.factory import WamPolicyFactory
 from policies.wam import methods
-from policies.wam.factory import WamPolicyFactory
 from policies.wam.method import StreamMethod, WamMethod
 from policies.wam.plan import resolve_plan
-from policies.wam.profiles import SHAPES, ShapeSuite
+from tests.shapes import SHAPES
 
 EXPECTED = {
     "teacher-25v50a": (25, 50),
@@ -51,9 +53,9 @@ def test_every_paper_method_is_registered_with_its_nfe() -> None:
 def test_entry_points_and_method_table_agree() -> None:
     for ep in entry_points(group="wambench.policies"):
         name, (module, _, attr) = ep.name, ep.value.partition(":")
-        if module == "policies.wam.methods":
-            assert getattr(methods, attr).spec.name == name
-    assert set(methods.FACTORIES) == set(EXPECTED)
+        if module == "policies.factory":
+            assert getattr(registered, attr).spec.name == name
+    assert set(registered.FACTORIES) == set(EXPECTED)
 
 
 def test_flash_wam_is_lcm_video_and_linear_action() -> None:

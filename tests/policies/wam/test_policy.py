@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from harness import registry
+from harness.shapes import ShapeSuite
 from harness.types import STAGES, ActionChunk, EpisodeSpec, Observation, Policy
-from policies.wam.profiles import ShapeSuite
 
 SMALL = {"dim": 32, "depth": 1, "heads": 2}
 

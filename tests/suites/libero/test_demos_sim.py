@@ -15,7 +15,7 @@ import pytest
 from suites.libero import catalog
 from suites.libero.demos import DEMO_SEED_BASE, MIN_DISTANCE, DemoJob, collect
 from suites.libero.env import CAMERAS, LiberoEnv
-from suites.libero.suite import LiberoOptions
+from suites.libero.options import LiberoOptions
 
 pytestmark = pytest.mark.sim
 

@@ -16,7 +16,8 @@ from harness.protocols import effective_options, record
 from harness.types import EpisodeSpec
 from suites.libero.catalog import find_task
 from suites.libero.env import CAMERAS, LiberoEnv
-from suites.libero.suite import LiberoOptions, LiberoSuite
+from suites.libero.options import LiberoOptions
+from suites.libero.suite import LiberoSuite
 
 SUITES = ("libero_spatial", "libero_object", "libero_goal", "libero_10")
 OPENPI_LIMITS = {"libero_spatial": 220, "libero_object": 280, "libero_goal": 300, "libero_10": 520}

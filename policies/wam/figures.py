@@ -1,11 +1,12 @@
-"""The paper's Figure 2: why one consistency function cannot serve both streams.
+"""The paper's Figure 2: why one consistency function cannot serve both streams (a report figure).
 
 Left: the gradient-scale factor |df/dv| against sigma for the `lcm` and `linear` consistency functions
 (quadratic vs linear vanishing near sigma = 0). Right: the marginal distribution of the training noise
 level for the video stream (shift 5) and the action stream (shift 1 on RoboTwin, 0.05 on LIBERO):
 the analytic density with a histogram of sampled sigmas over it. The curves come from the policy
 package's own functions (policies.wam.consistency, policies.wam.schedules), so the figure shows
-exactly what the samplers use.
+exactly what the samplers use. It reads no store: every report gets it through the `wambench.figures`
+entry point `figure2` (harness/report/providers.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from harness.report.figures import COLUMN_WIDTH_IN, STYLE
+from harness.report.plots import FigureSpec
+from policies.wam import consistency, schedules
 
 STREAMS: tuple[tuple[str, float], ...] = (
     ("video, shift 5", 5.0),
@@ -31,8 +34,6 @@ def analysis_figure(
     samples: int = 200_000,
     seed: int = 0,
 ) -> Figure:
-    from policies.wam import consistency, schedules
-
     sigma = np.linspace(0.0, 1.0, 401)
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(COLUMN_WIDTH_IN, 1.75))
@@ -67,4 +68,17 @@ def analysis_figure(
         return fig
 
 
-__all__ = ["STREAMS", "analysis_figure"]
+ANALYSIS_CAPTION = (
+    "Figure 2 analysis: left, the gradient-scale factor |df/dv| of the lcm and linear consistency "
+    "functions against sigma; right, the training-sigma marginals of the video (shift 5) and action "
+    "(shift 1, 0.05) schedules, analytic density over a histogram of 200k draws. Computed with "
+    "policies.wam.consistency and policies.wam.schedules (the functions the samplers use)."
+)
+
+
+def figure2() -> FigureSpec:
+    """The `wambench.figures` provider: Figure 2 for every report."""
+    return FigureSpec("fig2_analysis", ANALYSIS_CAPTION, analysis_figure())
+
+
+__all__ = ["ANALYSIS_CAPTION", "STREAMS", "analysis_figure", "figure2"]

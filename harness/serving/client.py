@@ -20,7 +20,7 @@ from typing import Any
 import websockets
 from websockets.sync.client import ClientConnection, connect
 
-from policies.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
+from harness.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
 
 BAD_REQUEST_PREFIX = "wambench: bad request: "
 # websockets >= 15 honours proxy environment variables unless told not to; older releases have no

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.serving.adapters import AdapterError, foreign_observation, to_lingbot_actions
 from harness.types import ActionChunk, EpisodeSpec, Observation, Policy, Suite
-from policies.serving.adapters import AdapterError, foreign_observation, to_lingbot_actions
 
 PROTOCOL_VERSION = 1
 

@@ -23,8 +23,8 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from policies.serving.framescan import FrameScanError, scan
-from policies.serving.sizing import DEFAULT_FRAME_BYTES
+from harness.serving.framescan import FrameScanError, scan
+from harness.serving.sizing import DEFAULT_FRAME_BYTES
 
 # Kinds that are plain bytes with a fixed meaning. Object ("O") would need pickle, void ("V") can hide
 # object fields inside a structured dtype, complex ("c") has no use here and openpi refuses it too;

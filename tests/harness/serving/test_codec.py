@@ -6,7 +6,7 @@ import msgpack
 import numpy as np
 import pytest
 
-from policies.serving.codec import Limits, WireError, packb, unpackb
+from harness.serving.codec import Limits, WireError, packb, unpackb
 
 
 def _openpi_array(arr: np.ndarray) -> dict[bytes, object]:

@@ -13,13 +13,13 @@ import pytest
 import websockets
 from websockets.sync.client import ClientConnection, connect
 
+from harness.serving.codec import Limits, packb, unpackb
+from harness.serving.server import BAD_REQUEST, PolicyServer
+from harness.serving.session import episode_to_wire, foreign_noise_seed, observation_to_wire
 from harness.types import EpisodeSpec, Observation
-from policies.serving.codec import Limits, packb, unpackb
-from policies.serving.server import BAD_REQUEST, PolicyServer
-from policies.serving.session import episode_to_wire, foreign_noise_seed, observation_to_wire
-from tests.policies.serving.doubles import DoubleSuite, SeededDoubleFactory
+from tests.harness.serving.doubles import DoubleSuite, SeededDoubleFactory
 
-SUITE = "tests.policies.serving.doubles:double_suite"
+SUITE = "tests.harness.serving.doubles:double_suite"
 MAX_BAD = 10
 LIMITS = Limits(max_frame_bytes=1 << 20, max_array_bytes=256 << 10, max_ndim=4)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policies.serving.adapters import (
+from harness.serving.adapters import (
     AdapterError,
     foreign_observation,
     from_lingbot_actions,

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from harness.serving.session import ProtocolError, Session, episode_to_wire, observation_to_wire
 from harness.types import EpisodeSpec, Observation
-from policies.serving.session import ProtocolError, Session, episode_to_wire, observation_to_wire
-from tests.policies.serving.doubles import DoubleSuite, SeededDoubleFactory, SeededDoublePolicy
+from tests.harness.serving.doubles import DoubleSuite, SeededDoubleFactory, SeededDoublePolicy
 
 EP = EpisodeSpec("libero_double", "t0", "default", 3, 3, 40, noise_seed=99)
 

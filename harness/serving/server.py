@@ -1,12 +1,12 @@
 """The policy server behind `wambench serve`: websocket + msgpack, one thread per connection.
 
 Each connection gets its own Session, hence its own Policy (state is never shared between clients).
-With `batching` (what `wambench serve` does by default), WAM sessions of one suite share one network
-and their velocity calls are batched on one device thread (batching.py); otherwise each connection
-builds its own policy and a semaphore lets `max_concurrent` policy calls run at once (1 by default:
-one accelerator). Like
-openpi's server it sends a metadata map on connect, answers `GET /healthz`, and adds `server_timing`
-(`infer_ms`, `prev_total_ms`, and the policy's own stage timings as `<stage>_ms`) to every reply.
+With `batching` (what `wambench serve` does by default), sessions of one suite share one network
+where the policy's factory offers that (sharing.py; the WAM factory batches their velocity calls on one
+device thread); otherwise each connection builds its own policy and a semaphore lets `max_concurrent`
+policy calls run at once (1 by default: one accelerator). Like openpi's server it sends a metadata map
+on connect, answers `GET /healthz`, and adds `server_timing` (`infer_ms`, `prev_total_ms`, and the
+policy's own stage timings as `<stage>_ms`) to every reply.
 
 A bad frame (not msgpack, refused dtype, over a limit, wrong types) gets a text reply starting with
 `wambench: bad request:` and the connection stays usable; a frame over `max_frame_bytes` is refused
@@ -30,18 +30,19 @@ import threading
 import time
 import traceback
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import websockets
 from websockets.frames import CloseCode
 from websockets.sync.server import ServerConnection, serve
 
 from harness import registry
+from harness.serving.codec import Limits, WireError, packb, unpackb
+from harness.serving.handshake import AnsweringConnection, process_request
+from harness.serving.session import PROTOCOL_VERSION, ProtocolError, Session
+from harness.serving.sharing import BatchSettings, SharedSessions, shared_sessions
+from harness.serving.sizing import frame_limit_for
 from harness.types import Policy, PolicyFactory, PolicySpec, Suite
-from policies.serving.codec import Limits, WireError, packb, unpackb
-from policies.serving.handshake import AnsweringConnection, process_request
-from policies.serving.session import PROTOCOL_VERSION, ProtocolError, Session
-from policies.serving.sizing import frame_limit_for
 
 log = logging.getLogger("wambench.serve")
 
@@ -83,7 +84,7 @@ class PolicyServer:
         max_bad_requests: int = 32,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
-        batching: Any = None,
+        batching: BatchSettings | None = None,
     ) -> None:
         if max_connections < 1 or idle_timeout_s <= 0:
             raise ValueError("max_connections must be >= 1 and idle_timeout_s > 0")
@@ -106,16 +107,16 @@ class PolicyServer:
         self._slots = threading.BoundedSemaphore(max_connections)
         self._server: Any = None
         self._built_spec: PolicySpec | None = None
-        # batching (a batching.BatchSettings, or None: a policy per connection, run under the gate):
-        # per suite, the template policy whose network every session shares, and its batcher
+        # batching (None: a policy per connection, run under the gate): per suite, the template policy
+        # whose network every session shares, and the sessions its factory offers (sharing.py)
         self.batching = batching
-        self._batchers: dict[str, tuple[Policy, Any] | None] = {}
+        self._batchers: dict[str, tuple[Policy, SharedSessions] | None] = {}
         self._thread: threading.Thread | None = None
         self.connections = 0
 
     def _default_limits(self, suite: str | None) -> Limits:
         """The default limits, with the frame limit raised to fit this server's suite if it is larger."""
-        frame = frame_limit_for([self._suite(suite)] if suite is not None else [])
+        frame = frame_limit_for(self.factory, [self._suite(suite)] if suite is not None else [])
         return Limits(max_frame_bytes=frame, max_array_bytes=frame)
 
     # -- policies --------------------------------------------------------------------------------
@@ -135,24 +136,21 @@ class PolicyServer:
         if self.batching is not None:
             shared = self._shared(suite)
             if shared is not None:
-                from policies.serving.batching import batched_policy
-
-                return batched_policy(shared[0], shared[1]), suite
+                return shared[1].session(), suite
         # Called from Session.handle, i.e. inside the gate: building may load weights onto the device.
         return self.factory.build(suite, self.options), suite
 
-    def _shared(self, suite: Suite) -> tuple[Policy, Any] | None:
-        """The suite's template policy and batcher, built once; None where the policy cannot share its
-        network (not a WamPolicy): then each connection builds its own, as without batching."""
-        from policies.serving.batching import NetworkBatcher, can_batch
-
+    def _shared(self, suite: Suite) -> tuple[Policy, SharedSessions] | None:
+        """The suite's template policy and its shared sessions, built once; None where the factory
+        offers none for it: then each connection builds its own, as without batching."""
+        assert self.batching is not None
         with self._suites_lock:
             name = str(suite.name)
             if name not in self._batchers:
                 template = self.factory.build(suite, self.options)
-                if can_batch(template):
-                    batcher = NetworkBatcher(cast(Any, template).network, self.batching)
-                    self._batchers[name] = (template, batcher)
+                sessions = shared_sessions(self.factory, template, self.batching)
+                if sessions is not None:
+                    self._batchers[name] = (template, sessions)
                 else:
                     log.info(
                         "policy %s cannot share its network: one policy per connection", template.spec.name
@@ -213,7 +211,7 @@ class PolicyServer:
         """How a harness worker reaches this server: a policy reference and its options (the runner's
         `policy_server: shared` hands them to its workers without knowing any policy)."""
         return {
-            "policy": "policies.backends.remote:remote",
+            "policy": "harness.serving.remote:remote",
             "options": {"url": self.url, "check_policy": False},
         }
 

@@ -16,16 +16,16 @@ import pytest
 import websockets
 from websockets.sync.client import ClientConnection, connect
 
+from harness.serving.client import ServerGone, WireClient
+from harness.serving.codec import DEFAULT_LIMITS, packb, unpackb
+from harness.serving.remote import RemotePolicy
+from harness.serving.server import BAD_REQUEST, PolicyServer
+from harness.serving.session import episode_to_wire, observation_to_wire
+from harness.serving.sizing import frame_limit_for
 from harness.types import EpisodeSpec, Observation
-from policies.backends.remote import RemotePolicy
-from policies.serving.client import ServerGone, WireClient
-from policies.serving.codec import DEFAULT_LIMITS, packb, unpackb
-from policies.serving.server import BAD_REQUEST, PolicyServer
-from policies.serving.session import episode_to_wire, observation_to_wire
-from policies.serving.sizing import frame_limit_for
-from tests.policies.serving.doubles import DoubleSuite, SeededDoubleFactory, large_double_suite
+from tests.harness.serving.doubles import DoubleSuite, SeededDoubleFactory, large_double_suite
 
-SUITE = "tests.policies.serving.doubles:double_suite"
+SUITE = "tests.harness.serving.doubles:double_suite"
 
 
 def _server(**kwargs: Any) -> PolicyServer:
@@ -98,10 +98,12 @@ def test_a_frame_of_empty_maps_costs_the_server_no_more_than_its_bytes(server: P
 
 def test_default_frame_limit_is_the_suites_and_grows_for_a_larger_suite() -> None:
     srv = PolicyServer(
-        SeededDoubleFactory(), suite="tests.policies.serving.doubles:large_double_suite", port=0
+        SeededDoubleFactory(), suite="tests.harness.serving.doubles:large_double_suite", port=0
     )
     assert (
-        srv.limits.max_frame_bytes == frame_limit_for([large_double_suite()]) > DEFAULT_LIMITS.max_frame_bytes
+        srv.limits.max_frame_bytes
+        == frame_limit_for(SeededDoubleFactory(), [large_double_suite()])
+        > DEFAULT_LIMITS.max_frame_bytes
     )
     small = PolicyServer(SeededDoubleFactory(), suite=SUITE, port=0)
     assert small.limits == DEFAULT_LIMITS

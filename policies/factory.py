@@ -1,13 +1,23 @@
-"""One generic PolicyFactory for every WAM method: the method is data, the backend an option."""
+"""One generic PolicyFactory for every WAM method, and the paper's methods registered through it.
+
+The method is data (policies/wam/methods.py), the backend an option (policies/backends/). The factory
+dispatches to the backends, which build on policies/wam, so it sits above both: nothing in
+policies/wam imports it or a backend. The `wambench.policies` entry points (pyproject.toml) name the
+factories at the end of this module.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import UserError
 from harness.types import Policy, PolicySpec
+from policies.wam import methods
 from policies.wam.method import WamMethod
+
+if TYPE_CHECKING:  # the serving package imports websockets: only a server needs it
+    from harness.serving.sharing import BatchSettings, SharedSessions
 
 DEFAULT_BACKEND = "tiny"
 SUITE_DEFAULTS = "suite default (LIBERO 5 / 0.05, RoboTwin 5 / 1)"
@@ -77,8 +87,39 @@ class WamPolicyFactory:
         backend, opts = self._options(options)
         return validate_backend(backend, self.method, suite, opts)
 
+    def request_observations(self, suite: Any) -> int:
+        """The most observations one client request carries for this suite (a server sizes its frame
+        limit with it, harness/serving/sizing.py): LingBot-VA's key frames of one chunk."""
+        from harness.serving.sizing import KEYFRAMES_PER_LATENT_FRAME
+        from policies.wam.profiles import profile_for
+
+        return profile_for(suite).frames_per_chunk * KEYFRAMES_PER_LATENT_FRAME
+
+    def shared_sessions(self, template: Policy, settings: BatchSettings) -> SharedSessions | None:
+        """A server's sessions on `template`'s network, their velocity calls batched on one device
+        thread (policies/serving/batching.py); None where `template` cannot share (remote backend)."""
+        from policies.serving.batching import share
+
+        return share(template, settings)
+
     def __repr__(self) -> str:
         return f"WamPolicyFactory({self.method.policy_name})"
 
 
-__all__ = ["DEFAULT_BACKEND", "WamPolicyFactory"]
+# -- the paper's methods, registered -----------------------------------------------------------------
+teacher_25v50a = WamPolicyFactory(methods.TEACHER_25V50A)
+teacher_20v50a = WamPolicyFactory(methods.TEACHER_20V50A)
+teacher_1v2a = WamPolicyFactory(methods.TEACHER_1V2A)
+teacher_1v1a = WamPolicyFactory(methods.TEACHER_1V1A)
+naive_joint_lcm_1v2a, naive_joint_lcm_1v1a = map(WamPolicyFactory, methods.NAIVE_JOINT_LCM)
+video_only_lcm_1v2a, video_only_lcm_1v1a = map(WamPolicyFactory, methods.VIDEO_ONLY_LCM)
+video_only_lcm_reg_1v2a, video_only_lcm_reg_1v1a = map(WamPolicyFactory, methods.VIDEO_ONLY_LCM_REG)
+dmd2_reg_1v2a, dmd2_reg_1v1a = map(WamPolicyFactory, methods.DMD2_REG)
+joint_dmd2_1v2a, joint_dmd2_1v1a = map(WamPolicyFactory, methods.JOINT_DMD2)
+flash_wam_1v2a, flash_wam_1v1a = map(WamPolicyFactory, methods.FLASH_WAM)
+
+FACTORIES: dict[str, WamPolicyFactory] = {
+    method.policy_name: WamPolicyFactory(method) for method in methods.ALL_METHODS
+}
+
+__all__ = ["DEFAULT_BACKEND", "FACTORIES", "WamPolicyFactory"]

@@ -11,11 +11,13 @@ import msgpack
 import numpy as np
 import pytest
 
-from policies.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
-from policies.serving.framescan import FrameScanError, scan
-from policies.serving.sizing import frame_limit_for, largest_message_bytes
-from policies.wam.profiles import SHAPES, profile_for
-from tests.policies.serving.doubles import large_double_suite
+from harness import registry
+from harness.serving.codec import DEFAULT_LIMITS, Limits, WireError, packb, unpackb
+from harness.serving.framescan import FrameScanError, scan
+from harness.serving.sizing import MARGIN, MIB, frame_limit_for, largest_message_bytes
+from policies.wam.profiles import profile_for
+from tests.harness.serving.doubles import large_double_suite
+from tests.shapes import SHAPES
 
 
 def lingbot_keyframes_message(suite: Any) -> dict[str, Any]:
@@ -56,8 +58,11 @@ def test_largest_real_message_of_every_suite_fits_the_default_limit(family: str)
 
 def test_default_limit_is_sized_to_the_largest_suite_not_arbitrarily_large() -> None:
     largest = max(len(packb(lingbot_keyframes_message(s))) for s in SHAPES.values())
+    wam = registry.policies.get("teacher-25v50a")
+    arrays = {f: largest_message_bytes(s, wam.request_observations(s)) for f, s in SHAPES.items()}
     # RoboTwin: 8 key frames of 3 x 240x320x3 images and a 30-d state.
-    assert largest_message_bytes(SHAPES["robotwin"]) == 8 * (3 * 240 * 320 * 3 + 8 * 30)
+    assert arrays["robotwin"] == 8 * (3 * 240 * 320 * 3 + 8 * 30)
+    assert DEFAULT_LIMITS.max_frame_bytes == math.ceil(MARGIN * max(arrays.values()) / MIB) * MIB
     assert largest < DEFAULT_LIMITS.max_frame_bytes <= 2.5 * largest  # margin 2, rounded up to a MiB
     assert DEFAULT_LIMITS.max_array_bytes <= DEFAULT_LIMITS.max_frame_bytes
 
@@ -66,7 +71,7 @@ def test_a_larger_suite_gets_a_larger_limit() -> None:
     big = large_double_suite()
     frame = len(packb(lingbot_keyframes_message(big)))
     assert frame > DEFAULT_LIMITS.max_frame_bytes  # 1024 px LIBERO would not fit the default
-    assert frame < frame_limit_for([big]) <= 2.5 * frame
+    assert frame < frame_limit_for(registry.policies.get("flash-wam-1v1a"), [big]) <= 2.5 * frame
 
 
 # -- object count and depth, before decoding -----------------------------------------------------------
