@@ -308,10 +308,7 @@ def _execute(
         store.write_manifest(p.manifest.episodes)
         store.write_policies((pc.id, pc.name, p.policy_specs[pc.id], pc.options) for pc in p.policies)
         store.write_executions((pid, e.base, e.mode, e.details()) for pid, e in p.executions.items())
-        attempts = {
-            (r["policy"], (r["suite"], r["task"], r["split"], r["idx"])): r["attempt"]
-            for r in store.episode_rows()
-        }
+        attempts = {(e.policy, e.key): e.attempt for e in store.episodes()}
         final = store.final_keys(max_attempts)
         items = []
         for position, spec in enumerate(p.manifest.episodes):
@@ -321,7 +318,7 @@ def _execute(
                 if (pid, spec.key) in final:
                     result.skipped += 1
                     continue
-                prev = attempts.get((pid, (spec.suite, spec.task, spec.split, spec.index)), 0)
+                prev = attempts.get((pid, spec.key), 0)
                 items.append(WorkItem(pid, spec, prev + 1))
         setup = WorkerSetup(
             suites=p.suite_refs,
@@ -343,7 +340,7 @@ def _execute(
             setup = replace(setup, served=servers.start())
         if items:
             _drive(executor, setup, items, store, run_id, max_attempts, result, progress)
-        result.errors_left = sum(1 for r in store.episode_rows() if r["outcome"] == "error")
+        result.errors_left = sum(c.error for c in store.outcome_counts().values())
         status = "finished"
     except KeyboardInterrupt:
         result.interrupted = True

@@ -32,7 +32,7 @@ from harness.images import image_requests
 from harness.realtime.plan import ExecutionPlan
 from harness.realtime.strategy import refuse_strategy
 from harness.realtime.timeline import Timeline
-from harness.store import ChunkRecord, EpisodeRecord
+from harness.records import ChunkRecord, EpisodeRecord
 from harness.types import ActionChunk, ActionSpace, Env, EpisodeError, EpisodeSpec, Policy, Suite
 from harness.video import VideoRecorder, video_relpath
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from harness.records import OutcomeCounts
 from harness.report.consistency import Regrouping, fit_horizons
 from harness.report.latency import LatencySet, latency_set, speedup
 from harness.report.reference import (
@@ -62,15 +63,9 @@ def policy_label(p: PolicyInfo) -> str:
 
 
 def counts(episodes: Iterable[Episode]) -> tuple[int, int, int]:
-    """(successes, finished episodes, errors)."""
-    k = n = err = 0
-    for e in episodes:
-        if e.outcome == "error":
-            err += 1
-        else:
-            n += 1
-            k += e.outcome == "success"
-    return k, n, err
+    """(successes, judged episodes, errors), as harness.records.OutcomeCounts counts them."""
+    c = OutcomeCounts.of(e.outcome for e in episodes)
+    return c.success, c.judged, c.error
 
 
 def paper_row_method(p: PolicyInfo) -> str:
