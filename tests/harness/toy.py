@@ -115,6 +115,11 @@ def toy_suite(**options: Any) -> Suite:
     return ToySuite(dict(options))
 
 
+def strict_toy_suite(max_steps: int = 30) -> Suite:
+    """The toy suite with a factory that names its options: an unknown one is a TypeError."""
+    return ToySuite({"max_steps": max_steps})
+
+
 def toy_wide_suite(**options: Any) -> Suite:
     """The toy tasks as a second suite of another shape (a 16x16 camera): for runs of two suites."""
     return ToySuite(dict(options), name="toy_wide", camera_shapes={"cam": (16, 16, 3)})
