@@ -210,13 +210,23 @@ def parse_yaml(text: str, ref: str) -> Any:
         raise UserError(f"{ref}: invalid YAML: {first[0]}") from None
 
 
-def load_config(ref: str, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Load a config by name or path and apply command-line overrides (top-level keys)."""
+def read_config(ref: str) -> tuple[Any, str]:
+    """A config by shipped name or path, read and parsed once: (its YAML data, its default name)."""
     text, default_name = read_config_text(ref)
-    data = parse_yaml(text, ref)
+    return parse_yaml(text, ref), default_name
+
+
+def config_from(data: Any, ref: str, default_name: str, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """The validated config of `read_config`'s data, with command-line overrides (top-level keys)."""
     if isinstance(data, dict) and overrides:
         data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
     return parse_config(data, f"'{ref}'", default_name)
+
+
+def load_config(ref: str, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Load a config by name or path and apply command-line overrides (top-level keys)."""
+    data, default_name = read_config(ref)
+    return config_from(data, ref, default_name, overrides)
 
 
 def identity_diff(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -278,9 +288,11 @@ __all__ = [
     "PolicyConfig",
     "RunConfig",
     "SuiteConfig",
+    "config_from",
     "identity_diff",
     "load_config",
     "parse_config",
     "parse_yaml",
+    "read_config",
     "shipped_configs",
 ]

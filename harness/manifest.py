@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from harness import registry
 from harness.config import RunConfig, SuiteConfig
@@ -29,14 +30,23 @@ def entry_protocol(cfg: SuiteConfig) -> EntryProtocol:
     return EntryProtocol.of(cfg, registry.suites.get(cfg.name))
 
 
-def build_suite(cfg: SuiteConfig) -> Suite:
-    factory = registry.suites.get(cfg.name)
-    options = EntryProtocol.of(cfg, factory).options
+def construct_suite(ref: str, options: Mapping[str, Any], given: Iterable[str] | None = None) -> Suite:
+    """The one place a suite is built: by registry name (or `module:attr`) with its options, the
+    protocol's merged in. Options the factory does not take are a UserError naming them (`given`:
+    the options the user wrote, where they differ from what the factory gets), in the runner's
+    planning and in a worker alike."""
+    factory = registry.suites.get(ref)
     try:
         suite: Suite = factory(**options)
     except TypeError as exc:
-        raise UserError(f"suite '{cfg.name}': bad options {sorted(cfg.options)}: {exc}") from None
+        named = sorted(given if given is not None else options)
+        raise UserError(f"suite '{ref}': bad options {named}: {exc}") from None
     return suite
+
+
+def build_suite(cfg: SuiteConfig) -> Suite:
+    """The config entry's suite, with its evaluation protocol's options (harness/protocols.py)."""
+    return construct_suite(cfg.name, entry_protocol(cfg).options, cfg.options)
 
 
 def _select_tasks(suite: Suite, cfg: SuiteConfig) -> list[TaskInfo]:
@@ -117,6 +127,7 @@ __all__ = [
     "Manifest",
     "build_manifest",
     "build_suite",
+    "construct_suite",
     "entry_protocol",
     "group_key",
     "noise_seed",

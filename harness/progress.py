@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from harness.manifest import Manifest
-from harness.store import EpisodeRecord
+from harness.records import EpisodeRecord
 
 _MAX_TASK_BARS = 16
 

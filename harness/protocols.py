@@ -190,8 +190,7 @@ def effective_options(suite: Any, built_with: Mapping[str, Any]) -> dict[str, An
 def stored(store: Store) -> dict[str, ProtocolRecord]:
     """The protocols a store's latest rollout run recorded with its config ({} from before protocols)."""
     for run in reversed(store.runs("rollout")):
-        config = json.loads(run["config_json"] or "{}")
-        return {r["suite"]: ProtocolRecord(**r) for r in config.get("protocols", [])}
+        return {r["suite"]: ProtocolRecord(**r) for r in run.config.get("protocols", [])}
     return {}
 
 

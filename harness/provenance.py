@@ -1,4 +1,5 @@
-"""Where a result came from: versions, git revision, host, device. Stored with every run."""
+"""Where a result came from: versions, git revision, host, device. Stored with every run, rollout and
+latency alike, as one `harness.records.Provenance`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+
+from harness.records import Provenance
 
 _PACKAGES = (
     "wambench",
@@ -54,20 +56,21 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def collect(device: str | None = None) -> dict[str, Any]:
+def collect(device: str | None = None) -> Provenance:
+    """This process's provenance; `device` names what the numbers were timed on (default: this CPU)."""
     from harness import __version__
     from harness.timing import device_name
 
-    return {
-        "wambench_version": __version__,
-        "git_revision": git_revision(),
-        "packages": package_versions(),
-        "host": socket.gethostname(),
-        "device": device or device_name("cpu"),
-        "python": platform.python_version(),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "cpu_count": os.cpu_count(),
-    }
+    return Provenance(
+        wambench_version=__version__,
+        git_revision=git_revision(),
+        packages=package_versions(),
+        host=socket.gethostname(),
+        device=device or device_name("cpu"),
+        python=platform.python_version(),
+        command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        cpu_count=os.cpu_count(),
+    )
 
 
 __all__ = ["collect", "git_revision", "package_versions"]

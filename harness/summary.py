@@ -9,14 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness.records import OutcomeCounts
 from harness.store import Store
-
-
-def untrained(spec: dict[str, Any]) -> bool:
-    """A policy whose network was never trained (e.g. the tiny backend without a checkpoint)."""
-    details = spec.get("details") or {}
-    return details.get("trained") is False
-
 
 STATUS_COLUMNS = (
     "policy",
@@ -39,32 +33,30 @@ def status_rows(store: Store) -> list[dict[str, Any]]:
     manifest = store.manifest()
     per_suite = Counter(s.suite for s in manifest)
     policies = store.policies()
-    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for row in store.episode_rows():
-        counts[(row["policy"], row["suite"])][row["outcome"]] += 1
+    per_suite_specs = store.policy_specs()
+    counts = store.outcome_counts()
     chunk_ms: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for c in store.chunk_rows("rollout"):
-        if not c["warmup"] and c["total_ms"] is not None:
-            chunk_ms[(c["policy"], c["suite"])].append(c["total_ms"])
+    for chunk in store.chunks("rollout"):
+        total = chunk.ms("total")
+        if not chunk.record.warmup and total is not None:
+            chunk_ms[(chunk.policy, chunk.key.suite)].append(total)
     rows = []
     for pid in sorted(policies):
-        trained = "no" if untrained(policies[pid]["spec"]) else "yes"
         for suite in sorted(per_suite):
-            c = counts[(pid, suite)]
-            done = c["success"] + c["failure"] + c["error"]
-            judged = c["success"] + c["failure"]
+            info = per_suite_specs.get((pid, suite), policies[pid])
+            c = counts.get((pid, suite), OutcomeCounts())
             ms = chunk_ms[(pid, suite)]
             values = (
                 pid,
                 suite,
-                trained,
+                "no" if info.untrained else "yes",
                 per_suite[suite],
-                done,
-                per_suite[suite] - done,
-                c["success"],
-                c["failure"],
-                c["error"],
-                100 * c["success"] / judged if judged else None,
+                c.done,
+                per_suite[suite] - c.done,
+                c.success,
+                c.failure,
+                c.error,
+                100 * c.success / c.judged if c.judged else None,
                 sum(ms) / len(ms) if ms else None,
             )
             rows.append(dict(zip(STATUS_COLUMNS, values, strict=True)))
@@ -90,8 +82,8 @@ def log_console() -> Console:
 def print_status(store: Store, console: Console | None = None) -> None:
     console = console or log_console()
     console.print(status_table(store))
-    policies = store.policies()
-    if any(untrained(p["spec"]) for p in policies.values()):
+    infos = [*store.policies().values(), *store.policy_specs().values()]
+    if any(p.untrained for p in infos):
         console.print(
             "[yellow]note:[/] policies with trained = no run a randomly initialised network: "
             "success near 0 is expected and says nothing about the method."
@@ -104,4 +96,4 @@ def print_status(store: Store, console: Console | None = None) -> None:
         console.print(timed)
 
 
-__all__ = ["STATUS_COLUMNS", "log_console", "print_status", "status_rows", "status_table", "untrained"]
+__all__ = ["STATUS_COLUMNS", "log_console", "print_status", "status_rows", "status_table"]

@@ -28,11 +28,13 @@ from typing import Any
 import numpy as np
 
 from harness import registry
+from harness.errors import UserError
 from harness.images import image_requests
+from harness.manifest import construct_suite
 from harness.realtime.plan import ExecutionPlan
 from harness.realtime.strategy import refuse_strategy
 from harness.realtime.timeline import Timeline
-from harness.store import ChunkRecord, EpisodeRecord
+from harness.records import ChunkRecord, EpisodeRecord
 from harness.types import ActionChunk, ActionSpace, Env, EpisodeError, EpisodeSpec, Policy, Suite
 from harness.video import VideoRecorder, video_relpath
 
@@ -82,7 +84,8 @@ def _check_actions(actions: Any, space: ActionSpace) -> np.ndarray:
 
 
 def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, EpisodeError):
+    """An episode's error: the message alone for one written for users, else the traceback's tail."""
+    if isinstance(exc, (EpisodeError, UserError)):
         return str(exc)
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     return "".join(tb[-6:]).strip()
@@ -181,7 +184,7 @@ class Worker:
     def suite(self, name: str) -> Suite:
         if name not in self._suites:
             ref, options = self.setup.suites[name]
-            self._suites[name] = registry.suites.get(ref)(**options)
+            self._suites[name] = construct_suite(ref, options)
         return self._suites[name]
 
     def instance_key(self, policy_id: str, suite: Suite) -> tuple[str, str]:

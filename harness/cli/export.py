@@ -1,4 +1,5 @@
-"""`wambench export OUT --format csv|parquet|jsonl`: the store as flat files, one per table."""
+"""`wambench export OUT --format csv|parquet|jsonl`: the store as flat files, one per table (the store
+reads them; `policy_specs` holds each policy's spec per suite)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from typing import Any
 import pandas as pd
 
 from harness.store import Store
-
-TABLES = ("runs", "manifest", "policies", "episodes", "chunks")
+from harness.store_schema import EXPORTED_TABLES as TABLES
 
 
 def register(sub: Any) -> None:
@@ -27,7 +27,8 @@ def export(out: str | Path, fmt: str, to: str | Path | None = None) -> list[Path
     with Store.open(out) as store:  # first: a missing store must leave no empty export folder behind
         dest.mkdir(parents=True, exist_ok=True)
         for table in TABLES:
-            df = pd.read_sql_query(f"SELECT * FROM {table}", store.conn)
+            columns, rows = store.table(table)
+            df = pd.DataFrame.from_records(rows, columns=columns)
             path = dest / f"{table}.{fmt}"
             if fmt == "csv":
                 df.to_csv(path, index=False)

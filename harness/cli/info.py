@@ -12,23 +12,11 @@ from typing import Any
 
 from harness import protocols
 from harness.cli.output import add_format_flag, print_rows
+from harness.records import RunInfo
 from harness.store import Store
 from harness.summary import STATUS_COLUMNS, log_console, print_status, status_rows
 
 _ERROR_FIELDS = ("policy", "suite", "task", "split", "idx", "attempt", "error")
-_RUN_FIELDS = (
-    "run_id",
-    "kind",
-    "config_name",
-    "config_hash",
-    "started_at",
-    "finished_at",
-    "status",
-    "wambench_version",
-    "git_revision",
-    "host",
-    "device",
-)
 
 
 def register(sub: Any) -> None:
@@ -45,14 +33,32 @@ def _when(ts: float | None) -> str:
 
 def _errors(store: Store) -> list[dict[str, Any]]:
     rows = []
-    for row in store.episode_rows():
-        if row["outcome"] == "error":
-            last = (row["error"] or "").strip().splitlines()[-1:] or [""]
+    for e in store.episodes():
+        if e.outcome == "error":
+            last = (e.error or "").strip().splitlines()[-1:] or [""]
+            k = e.key
             rows.append(
-                {k: row[k] for k in ("policy", "suite", "task", "split", "idx", "attempt")}
-                | {"error": last[0]}
+                {"policy": e.policy, "suite": k.suite, "task": k.task, "split": k.split, "idx": k.index}
+                | {"attempt": e.attempt, "error": last[0]}
             )
     return rows
+
+
+def _run_fields(r: RunInfo) -> dict[str, Any]:
+    p = r.provenance
+    return {
+        "run_id": r.run_id,
+        "kind": r.kind,
+        "config_name": r.config_name,
+        "config_hash": r.config_hash,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "status": r.status,
+        "wambench_version": p.wambench_version,
+        "git_revision": p.git_revision,
+        "host": p.host,
+        "device": p.device,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             doc = {
                 "store": str(store.path),
-                "runs": [{k: r[k] for k in _RUN_FIELDS} for r in store.runs()],
+                "runs": [_run_fields(r) for r in store.runs()],
                 "manifest_episodes": len(store.manifest()),
                 "policies": list(store.policies()),
                 "status": status_rows(store),
@@ -71,18 +77,17 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.format == "csv":  # one table per call: the status rows, or with --errors the errors
             if args.errors:
-                print_rows(
-                    ["policy", "suite", "task", "split", "idx", "attempt", "error"], _errors(store), "csv"
-                )
+                print_rows(list(_ERROR_FIELDS), _errors(store), "csv")
             else:
                 print_rows(STATUS_COLUMNS, status_rows(store), "csv")
             return 0
         console = log_console()
         for r in store.runs():
+            p = r.provenance
             console.print(
-                f"run {r['run_id']} [{r['kind']}] {r['config_name']} hash {r['config_hash']} "
-                f"{_when(r['started_at'])} -> {r['status']} | wambench {r['wambench_version']} "
-                f"git {r['git_revision'] or '–'} | {r['host']} | {r['device']}",
+                f"run {r.run_id} [{r.kind}] {r.config_name} hash {r.config_hash} "
+                f"{_when(r.started_at)} -> {r.status} | wambench {p.wambench_version} "
+                f"git {p.git_revision or '–'} | {p.host} | {p.device}",
                 highlight=False,
                 markup=False,
             )

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness import runner
-from harness.config import load_config
+from harness.config import config_from, read_config
 from harness.errors import UserError
 from harness.store import Store
 from harness.summary import print_status
@@ -135,11 +135,9 @@ def overrides_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.config import parse_yaml, read_config_text
-
-    text, _ = read_config_text(args.config)
-    base = parse_yaml(text, args.config) or {}
-    config = load_config(args.config, overrides_from_args(args, base if isinstance(base, dict) else {}))
+    data, default_name = read_config(args.config)  # read and parsed once: the overrides see the same data
+    base = data if isinstance(data, dict) else {}
+    config = config_from(data, args.config, default_name, overrides_from_args(args, base))
     shard = runner.parse_shard(args.shard)
     plan = runner.plan(config, shard)
     console = Console(stderr=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from harness.config import RunConfig
-from harness.store import EpisodeRecord
+from harness.records import EpisodeRecord
 from harness.worker import WorkerSetup, WorkItem
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.executors.affinity import take_item
 from harness.manifest import group_key
-from harness.store import EpisodeRecord
+from harness.records import EpisodeRecord
 from harness.worker import WorkerSetup, WorkItem, worker_main
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from harness.errors import UserError
 from harness.executors.affinity import Group, take_item
 from harness.manifest import group_key
-from harness.store import EpisodeRecord
+from harness.records import EpisodeRecord
 from harness.worker import Worker, WorkerSetup, WorkItem, prepare_worker_process
 
 CPUS_PER_WORKER = 1.0

@@ -3,8 +3,9 @@
 Chunks go to the `chunks` table with source `benchmark`, keyed (suite, "latency", config label,
 episode index), warm-up chunks flagged, each with its device name and network-evaluation counts, so a
 report can draw the per-chunk breakdown from rollouts or from benchmarks alike. The run row carries
-the provenance a latency number is meaningless without: device name, torch version, dtype, threads,
-the NFE of every configuration, where the observation geometry came from.
+the provenance a latency number is meaningless without, in the one format rollouts use too
+(harness/provenance.py: device name, package versions with torch, git revision), and its config the
+dtype, threads, the NFE of every configuration, where the observation geometry came from.
 
 Re-measuring a configuration into the same store replaces its earlier benchmark chunks, so a key never
 holds chunks from two runs.
@@ -14,52 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
-import socket
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness import provenance
 from harness.latency.runner import RunResult
-from harness.store import ChunkRecord, Store
+from harness.records import ChunkRecord
+from harness.store import Store
 from harness.types import EpisodeKey, PolicySpec
 
 SOURCE = "benchmark"
 TASK = "latency"
-
-
-def _git_revision() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def provenance(device_name: str) -> dict[str, Any]:
-    import numpy
-    import torch
-
-    from harness import __version__
-
-    return {
-        "wambench_version": __version__,
-        "git_revision": _git_revision(),
-        "packages": {"torch": torch.__version__, "numpy": numpy.__version__},
-        "host": socket.gethostname(),
-        "device": device_name,
-        "python": platform.python_version(),
-        "command": " ".join(["wambench", *sys.argv[1:]]) if sys.argv else "wambench latency",
-    }
 
 
 def record(
@@ -81,20 +48,19 @@ def record(
             config=json.loads(cfg_json),
             config_hash=hashlib.sha256(cfg_json.encode()).hexdigest()[:16],
             manifest_hash=None,
-            provenance=provenance(device_name),
+            provenance=provenance.collect(device_name),
         )
         status = "failed"
         try:
             store.write_policies(
-                (name, name, spec, {k: v for k, v in cfg.get("options", {}).items()})
-                for name, spec in specs.items()
+                (
+                    (name, name, spec, {k: v for k, v in cfg.get("options", {}).items()})
+                    for name, spec in specs.items()
+                ),
+                {(name, suite): spec for name, spec in specs.items()},
             )
             for res in results:
-                with store.transaction() as c:
-                    c.execute(
-                        "DELETE FROM chunks WHERE source=? AND policy=? AND suite=? AND task=? AND split=?",
-                        (SOURCE, res.policy, suite, TASK, res.label),
-                    )
+                store.delete_chunks(SOURCE, res.policy, suite, TASK, res.label)
                 by_episode: dict[int, list[ChunkRecord]] = {}
                 for s in res.samples:
                     by_episode.setdefault(s.episode, []).append(
@@ -112,4 +78,4 @@ def record(
         return store.path, run_id
 
 
-__all__ = ["SOURCE", "TASK", "provenance", "record"]
+__all__ = ["SOURCE", "TASK", "record"]

@@ -109,19 +109,19 @@ def load_benchmark(directory: str | Path) -> StoredBenchmark:
             f"--latency-from '{path}' holds no wambench store; give a `wambench latency --out` directory"
         )
     with Store.open(path) as store:
-        rows = [r for r in store.chunk_rows(SOURCE) if not r["warmup"] and r["total_ms"] is not None]
+        rows = [c for c in store.chunks(SOURCE) if not c.record.warmup and c.ms("total") is not None]
     if not rows:
         raise UserError(
             f"latency store '{path}' holds no warm benchmark chunks (run `wambench latency` into it)"
         )
-    devices = sorted({r["device"] or "?" for r in rows})
+    devices = sorted({c.record.device or "?" for c in rows})
     if len(devices) > 1:
         raise UserError(
             f"latency store '{path}' mixes devices ({', '.join(devices)}); use one store per device"
         )
     samples: dict[tuple[str, str], list[float]] = {}
-    for r in rows:
-        samples.setdefault((r["policy"], r["split"]), []).append(float(r["total_ms"]))
+    for c in rows:
+        samples.setdefault((c.policy, c.key.split), []).append(float(c.record.timings["total"]))
     return StoredBenchmark(str(path), devices[0], {k: tuple(v) for k, v in samples.items()})
 
 

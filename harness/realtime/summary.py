@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.table import Table
 
+from harness.records import ChunkRecord, EpisodeRecord, OutcomeCounts
 from harness.store import Store
 
 
@@ -49,18 +50,19 @@ def _mean(values: Iterable[Any]) -> float | None:
 
 def realtime_rows(store: Store) -> list[RealtimeRow]:
     executions = store.executions()
-    episodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in store.episode_rows():
-        episodes[r["policy"]].append(r)
-    chunks: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for c in store.chunk_rows("rollout"):
-        chunks[c["policy"]].append(c)
-    rows = []  # .get below: a store opened read-only may lack the columns added for execution models
+    episodes: dict[str, list[EpisodeRecord]] = defaultdict(list)
+    for e in store.episodes():
+        episodes[e.policy].append(e)
+    chunks: dict[str, list[ChunkRecord]] = defaultdict(list)
+    for c in store.chunks("rollout"):
+        chunks[c.policy].append(c.record)
+    rows = []  # a store opened read-only may lack the columns added for execution models: None then
     for pid in sorted(set(store.policies()) | set(episodes)):
         ex = executions.get(pid, {})
         eps = episodes.get(pid, [])
-        judged = [e for e in eps if e["outcome"] != "error"]
-        wins = [e for e in judged if e["outcome"] == "success"]
+        counts = OutcomeCounts.of(e.outcome for e in eps)
+        judged = [e for e in eps if e.outcome != "error"]
+        wins = [e for e in judged if e.outcome == "success"]
         rows.append(
             RealtimeRow(
                 policy=pid,
@@ -68,15 +70,15 @@ def realtime_rows(store: Store) -> list[RealtimeRow]:
                 mode=str(ex.get("mode", "sync")),
                 device=ex.get("device"),
                 latency_kind=(ex.get("latency") or {}).get("kind"),
-                latency_ms=_mean(c.get("latency_ms") for c in chunks.get(pid, [])),
-                delay_steps=_mean(c.get("delay_steps") for c in chunks.get(pid, [])),
-                k=len(wins),
-                n=len(judged),
-                errors=len(eps) - len(judged),
-                time_to_success_s=_mean(e.get("time_s") for e in wins),
-                stale_fraction=_mean(e.get("stale_fraction") for e in judged),
-                hold_fraction=_mean(e.get("hold_fraction") for e in judged),
-                effective_hz=_mean(e.get("effective_hz") for e in judged),
+                latency_ms=_mean(c.latency_ms for c in chunks.get(pid, [])),
+                delay_steps=_mean(c.delay_steps for c in chunks.get(pid, [])),
+                k=counts.success,
+                n=counts.judged,
+                errors=counts.error,
+                time_to_success_s=_mean(e.execution.get("time_s") for e in wins),
+                stale_fraction=_mean(e.execution.get("stale_fraction") for e in judged),
+                hold_fraction=_mean(e.execution.get("hold_fraction") for e in judged),
+                effective_hz=_mean(e.execution.get("effective_hz") for e in judged),
             )
         )
     return rows

@@ -11,7 +11,7 @@ from pathlib import Path
 from harness.protocols import describe
 from harness.report.measured import counts, order_key
 from harness.report.reference import nfe_label
-from harness.report.results import UNTRAINED_NOTE, RunSet, packages_of
+from harness.report.results import UNTRAINED_NOTE, PolicyInfo, RunSet
 from harness.report.table import Table
 from harness.stats import wilson_interval
 
@@ -55,24 +55,25 @@ def provenance_lines(runs: RunSet) -> list[str]:
     ]
     cols += ["started", "status"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in runs.runs:
+    for out, r in runs.runs:
+        p = r.provenance
         lines.append(
             "| "
             + " | ".join(
                 _esc(x)
                 for x in (
-                    r["out"],
-                    r.get("run_id"),
-                    r.get("kind"),
-                    r.get("config_name"),
-                    r.get("config_hash"),
-                    r.get("manifest_hash"),
-                    r.get("wambench_version"),
-                    (r.get("git_revision") or "")[:12],
-                    r.get("device"),
-                    r.get("host"),
-                    _when(r.get("started_at")),
-                    r.get("status"),
+                    out,
+                    r.run_id,
+                    r.kind,
+                    r.config_name,
+                    r.config_hash,
+                    r.manifest_hash,
+                    p.wambench_version,
+                    (p.git_revision or "")[:12],
+                    p.device,
+                    p.host,
+                    _when(r.started_at),
+                    r.status,
                 )
             )
             + " |"
@@ -80,12 +81,12 @@ def provenance_lines(runs: RunSet) -> list[str]:
     if not runs.runs:
         lines.append("| " + " | ".join(["–"] * 12) + " |")
     packages: dict[str, str] = {}
-    for r in runs.runs:
-        packages.update(packages_of(r))
+    for _, r in runs.runs:
+        packages.update(r.provenance.packages)
     lines.append("")
     if packages:
         lines.append("Packages: " + ", ".join(f"{k} {v}" for k, v in sorted(packages.items())) + ".")
-    pythons = sorted({str(r.get("python")) for r in runs.runs if r.get("python")})
+    pythons = sorted({str(r.provenance.python) for _, r in runs.runs if r.provenance.python})
     if pythons:
         lines.append(f"Python: {', '.join(pythons)}.")
     devices = runs.devices()
@@ -110,6 +111,14 @@ def protocol_lines(runs: RunSet) -> list[str]:
     if notes:
         lines += ["", *[f"- {n}" for n in notes]]
     return lines
+
+
+def _nfe_cell(runs: RunSet, p: PolicyInfo) -> str:
+    """The policy's NFE; per suite where it resolved to different NFE on the suites it ran."""
+    labels = {suite: nfe_label(*info.nfe) for suite, info in runs.suite_specs_of(p.id).items()}
+    if len(set(labels.values())) > 1:
+        return "; ".join(f"{suite}: {label}" for suite, label in labels.items())
+    return next(iter(labels.values()), nfe_label(*p.nfe))
 
 
 def policy_lines(runs: RunSet) -> list[str]:
@@ -141,7 +150,7 @@ def policy_lines(runs: RunSet) -> list[str]:
                 for x in (
                     p.id,
                     p.method,
-                    nfe_label(*p.nfe),
+                    _nfe_cell(runs, p),
                     p.backend,
                     p.checkpoint,
                     trained,

@@ -7,58 +7,19 @@ compare policies on different episodes. Everything here reads the store; nothing
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from harness.errors import UserError
 from harness.protocols import ProtocolRecord
 from harness.protocols import stored as stored_protocols
+from harness.records import PolicyInfo, RunInfo
 from harness.report.reference import ROBOTWIN, robotwin_horizons
 from harness.store import STORE_NAME, Store
 from harness.types import EpisodeKey
 
 UNTRAINED_NOTE = "untrained tiny model: success ~0 is expected"
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """A stored policy and the paper row it maps to (method + NFE)."""
-
-    id: str
-    name: str
-    method: str
-    nfe_video: int | None
-    nfe_action: int | None
-    backend: str
-    checkpoint: str | None
-    untrained: bool
-
-    @property
-    def nfe(self) -> tuple[int | None, int | None]:
-        return self.nfe_video, self.nfe_action
-
-    @classmethod
-    def from_stored(cls, pid: str, entry: dict[str, Any]) -> PolicyInfo:
-        spec = entry.get("spec", {})
-        details = spec.get("details") or {}
-        backend = str(spec.get("backend", "tiny"))
-        checkpoint = spec.get("checkpoint")
-        # An untrained network is a legitimate harness check (plumbing, latency) but its success
-        # rate means nothing; it must be visible in every table, never silently compared.
-        untrained = details.get("trained") is False or (backend == "tiny" and checkpoint is None)
-        return cls(
-            id=pid,
-            name=str(entry.get("name", pid)),
-            method=str(spec.get("method", pid)),
-            nfe_video=spec.get("nfe_video"),
-            nfe_action=spec.get("nfe_action"),
-            backend=backend,
-            checkpoint=checkpoint,
-            untrained=bool(untrained),
-        )
 
 
 @dataclass(frozen=True)
@@ -90,10 +51,12 @@ class RunSet:
 
     outs: list[Path]
     manifest_hash: str | None
-    policies: dict[str, PolicyInfo]
+    policies: dict[str, PolicyInfo]  # as resolved for the run (the spec of its last suite)
     episodes: list[Episode]
     chunks: list[Chunk]
-    runs: list[dict[str, Any]] = field(default_factory=list)  # each with "out" added
+    runs: list[tuple[str, RunInfo]] = field(default_factory=list)  # (OUT, run)
+    # (policy, suite) -> the policy as resolved for that suite (NFE, shifts may differ per suite)
+    suite_policies: dict[tuple[str, str], PolicyInfo] = field(default_factory=dict)
     horizons: dict[tuple[str, str], int] = field(default_factory=dict)  # (suite, task) -> horizon
     protocols: list[tuple[str, ProtocolRecord]] = field(default_factory=list)  # (OUT, record)
     # "suite/task" -> why its episodes did not follow the suite's protocol (episode info
@@ -107,10 +70,26 @@ class RunSet:
         wanted = set(suites) if suites is not None else None
         return [e for e in self.episodes if e.policy == policy and (wanted is None or e.key.suite in wanted)]
 
+    def policy_in(self, pid: str, suites: Iterable[str]) -> PolicyInfo | None:
+        """The policy as resolved for the first of `suites` it has a spec for, else for the run."""
+        for suite in sorted(set(suites)):
+            info = self.suite_policies.get((pid, suite))
+            if info is not None:
+                return info
+        return self.policies.get(pid)
+
     def policies_in(self, suites: Iterable[str]) -> list[PolicyInfo]:
+        """The policies that ran on `suites`, each as resolved for them."""
         wanted = set(suites)
         ids = {e.policy for e in self.episodes if e.key.suite in wanted}
-        return [self.policies[i] for i in sorted(ids) if i in self.policies]
+        ran = {e.key.suite for e in self.episodes if e.key.suite in wanted}
+        found = (self.policy_in(i, ran) for i in sorted(ids) if i in self.policies)
+        return [p for p in found if p is not None]
+
+    def suite_specs_of(self, pid: str) -> dict[str, PolicyInfo]:
+        """suite -> the policy as resolved for it, over the suites it ran on."""
+        ran = sorted({e.key.suite for e in self.episodes if e.policy == pid})
+        return {s: self.suite_policies[(pid, s)] for s in ran if (pid, s) in self.suite_policies}
 
     def devices(self) -> list[str]:
         return sorted({c.device for c in self.chunks if c.device})
@@ -146,54 +125,58 @@ def load_runs(outs: Sequence[str | Path], require_same_manifest: bool = True) ->
             "a table only compares policies on the same episodes, so report them separately"
         )
     policies: dict[str, PolicyInfo] = {}
+    suite_policies: dict[tuple[str, str], PolicyInfo] = {}
     policy_home: dict[str, Path] = {}
     seen: dict[tuple[str, EpisodeKey], tuple[str, Path]] = {}
     episodes: list[Episode] = []
     chunks: list[Chunk] = []
-    runs: list[dict[str, Any]] = []
+    runs: list[tuple[str, RunInfo]] = []
     protocols: list[tuple[str, ProtocolRecord]] = []
     unfaithful: dict[str, str] = {}
     for out in paths:
         with _open(out) as store:
-            for pid, entry in store.policies().items():
-                info = PolicyInfo.from_stored(pid, entry)
-                if pid in policies and policies[pid] != info:
+            for info in [*store.policies().values(), *store.policy_specs().values()]:
+                pid = info.id
+                known = policies.get(pid) if info.suite is None else suite_policies.get((pid, info.suite))
+                if known is not None and known != info:
                     raise UserError(
                         f"policy '{pid}' means different policies in '{policy_home[pid]}' and '{out}' "
                         "(give one a distinct `label` in its config)"
                     )
-                policies[pid] = info
+                if info.suite is None:
+                    policies[pid] = info
+                else:
+                    suite_policies[(pid, info.suite)] = info
                 policy_home.setdefault(pid, out)
-            for r in store.episode_rows():
-                key = EpisodeKey(r["suite"], r["task"], r["split"], int(r["idx"]))
-                prev = seen.get((r["policy"], key))
+            for e in store.episodes():
+                key = e.key
+                prev = seen.get((e.policy, key))
                 if prev is not None:
-                    if prev[0] != r["outcome"]:
+                    if prev[0] != e.outcome:
                         raise UserError(
-                            f"episode {key} of '{r['policy']}' is '{prev[0]}' in '{prev[1]}' but "
-                            f"'{r['outcome']}' in '{out}': these directories overlap; report them separately"
+                            f"episode {key} of '{e.policy}' is '{prev[0]}' in '{prev[1]}' but "
+                            f"'{e.outcome}' in '{out}': these directories overlap; report them separately"
                         )
                     continue
-                seen[(r["policy"], key)] = (r["outcome"], out)
-                episodes.append(Episode(r["policy"], key, r["outcome"]))
-                why = json.loads(r["info_json"] or "{}").get("not_protocol_faithful")
+                seen[(e.policy, key)] = (e.outcome, out)
+                episodes.append(Episode(e.policy, key, e.outcome))
+                why = e.info.get("not_protocol_faithful")
                 if why:
                     unfaithful[f"{key.suite}/{key.task}"] = str(why)
-            for c in store.chunk_rows():
+            for c in store.chunks():
                 chunks.append(
                     Chunk(
-                        policy=c["policy"],
-                        source=c["source"],
-                        suite=c["suite"],
-                        device=c["device"] or "",
-                        warmup=bool(c["warmup"]),
-                        video_ms=c["video_ms"],
-                        action_ms=c["action_ms"],
-                        total_ms=c["total_ms"],
+                        policy=c.policy,
+                        source=c.source,
+                        suite=c.key.suite,
+                        device=c.record.device or "",
+                        warmup=c.record.warmup,
+                        video_ms=c.ms("video"),
+                        action_ms=c.ms("action"),
+                        total_ms=c.ms("total"),
                     )
                 )
-            for run in store.runs():
-                runs.append({**run, "out": str(out)})
+            runs += [(str(out), run) for run in store.runs()]
             protocols += [(str(out), rec) for rec in stored_protocols(store).values()]
     horizons = _horizons(episodes)
     return RunSet(
@@ -203,6 +186,7 @@ def load_runs(outs: Sequence[str | Path], require_same_manifest: bool = True) ->
         episodes=episodes,
         chunks=chunks,
         runs=runs,
+        suite_policies=suite_policies,
         horizons=horizons,
         protocols=protocols,
         unfaithful=unfaithful,
@@ -219,12 +203,4 @@ def _horizons(episodes: Iterable[Episode]) -> dict[tuple[str, str], int]:
     return out
 
 
-def packages_of(run: dict[str, Any]) -> dict[str, str]:
-    try:
-        value = json.loads(run.get("packages_json") or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-__all__ = ["UNTRAINED_NOTE", "Chunk", "Episode", "PolicyInfo", "RunSet", "load_runs", "packages_of"]
+__all__ = ["UNTRAINED_NOTE", "Chunk", "Episode", "PolicyInfo", "RunSet", "load_runs"]

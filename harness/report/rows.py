@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from harness.records import OutcomeCounts
 from harness.report.latency import LatencySet, speedup
 from harness.report.paperdef import Paper, default_paper
 from harness.report.printed import RefValue, nfe_label
@@ -43,15 +44,9 @@ def policy_label(p: PolicyInfo, paper: Paper | None = None) -> str:
 
 
 def counts(episodes: Iterable[Episode]) -> tuple[int, int, int]:
-    """(successes, finished episodes, errors)."""
-    k = n = err = 0
-    for e in episodes:
-        if e.outcome == "error":
-            err += 1
-        else:
-            n += 1
-            k += e.outcome == "success"
-    return k, n, err
+    """(successes, judged episodes, errors), as harness.records.OutcomeCounts counts them."""
+    c = OutcomeCounts.of(e.outcome for e in episodes)
+    return c.success, c.judged, c.error
 
 
 def paper_row_method(p: PolicyInfo, paper: Paper | None = None) -> str:

@@ -58,7 +58,7 @@ def episodes_stored(out: Path) -> int:
     if not (out / "wambench.sqlite").exists():
         return 0
     with Store.open(out) as s:
-        return len(s.episode_rows())
+        return len(s.episodes())
 
 
 def start_run(conf: Path, out: Path, *extra: str) -> subprocess.Popen[str]:

@@ -72,10 +72,10 @@ def test_kill_9_of_a_worker_loses_nothing_and_duplicates_nothing(tmp_path: Path)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     with Store.open(out) as s:
-        rows = s.episode_rows()
-        keys = [(r["policy"], r["task"], r["split"], r["idx"]) for r in rows]
+        rows = s.episodes()
+        keys = [(r.policy, r.key) for r in rows]
         assert len(keys) == len(set(keys)) == len(s.manifest()) * 2
-        assert all(r["outcome"] != "error" for r in rows)
+        assert all(r.outcome != "error" for r in rows)
 
 
 def test_sigint_then_rerun_resumes_with_the_uninterrupted_outcomes(tmp_path: Path) -> None:
@@ -98,8 +98,7 @@ def test_sigint_then_rerun_resumes_with_the_uninterrupted_outcomes(tmp_path: Pat
     def rows(path: Path) -> dict:
         with Store.open(path) as s:
             return {
-                (r["policy"], r["task"], r["split"], r["idx"]): (r["outcome"], r["steps"])
-                for r in s.episode_rows()
+                (r.policy, r.key.task, r.key.split, r.key.index): (r.outcome, r.steps) for r in s.episodes()
             }
 
     assert rows(out) == rows(reference)
@@ -184,7 +183,7 @@ def test_info_and_compare_as_json_and_csv(tmp_path: Path) -> None:
     status = list(csv.DictReader(io.StringIO(wambench("info", str(out), "--format", "csv").stdout)))
     assert {r["policy"] for r in status} == set(by_policy)
     with Store.open(out) as s:
-        wins = sum(1 for r in s.episode_rows() if r["policy"] == "noisy" and r["outcome"] == "success")
+        wins = sum(1 for r in s.episodes() if r.policy == "noisy" and r.outcome == "success")
     assert int(next(r for r in status if r["policy"] == "noisy")["success"]) == wins
 
     args = ["compare", str(out), "--a", "tests.harness.toy:greedy", "--b", "noisy", "--n-boot", "200"]

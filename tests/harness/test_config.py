@@ -108,3 +108,39 @@ def test_identity_diff_names_only_the_fields_that_differ() -> None:
     assert identity_diff(d.identity(), e.identity()) == [
         'suites[tests.harness.toy:toy_suite].tasks: removed ["reach_b"], added ["reach_c"]'
     ]
+
+
+def test_wambench_run_reads_and_parses_its_config_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overrides (--tasks, --episodes over the config's suites) and the run see one reading."""
+    import yaml
+
+    from harness import config as config_module
+    from harness import runner
+    from harness.cli import main
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        yaml.safe_dump({**BASE, "suites": [{"name": "tests.harness.toy:toy_suite", "episodes": 1}]})
+    )
+    reads: list[str] = []
+    real_read = config_module.read_config_text
+
+    def counting_read(ref: str) -> tuple[str, str]:
+        reads.append(ref)
+        return real_read(ref)
+
+    planned: list[object] = []
+
+    def stop(config: object, shard: object = None) -> object:
+        planned.append(config)
+        raise UserError("stop here")
+
+    monkeypatch.setattr(config_module, "read_config_text", counting_read)
+    monkeypatch.setattr(runner, "plan", stop)
+    assert main(["run", str(path), "--tasks", "reach_b", "--episodes", "3"]) == 2
+    assert reads == [str(path)]
+    (config,) = planned
+    assert [(s.tasks, s.episodes) for s in config.suites] == [(["reach_b"], None)]  # type: ignore[attr-defined]
+    assert config.episodes == 3  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness import gpus, runner
+from harness import gpus, sizing
 from tests.harness.toy import ToySuite
 
 
@@ -32,19 +32,19 @@ def test_the_query_on_this_machine_sees_no_gpu() -> None:
 
 
 def test_default_workers_asks_the_gpus_only_for_gpu_suites(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 16)
-    monkeypatch.setattr(runner, "available_memory_gb", lambda: 1000.0)
+    monkeypatch.setattr(sizing.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(sizing, "available_memory_gb", lambda: 1000.0)
 
     def no_query() -> Any:
         raise AssertionError("a CPU suite must not probe the GPUs")
 
     monkeypatch.setattr(gpus, "free_memory_gb", no_query)
-    assert runner.default_workers({"toy": ToySuite()}, 100) == (16, "")
+    assert sizing.default_workers({"toy": ToySuite()}, 100) == (16, "")
     gpu_suite = ToySuite()
     gpu_suite.env_gpu_memory_gb = 10.0  # type: ignore[attr-defined]
     monkeypatch.setattr(gpus, "free_memory_gb", lambda: (139.0,))
-    workers, note = runner.default_workers({"toy": gpu_suite}, 100)
+    workers, note = sizing.default_workers({"toy": gpu_suite}, 100)
     assert workers == 13 and "139 GB free -> 13" in note
-    assert runner.default_workers({"toy": gpu_suite}, 5)[0] == 5  # never more than there is to run
+    assert sizing.default_workers({"toy": gpu_suite}, 5)[0] == 5  # never more than there is to run
     monkeypatch.setattr(gpus, "free_memory_gb", lambda: ())
-    assert runner.default_workers({"toy": gpu_suite}, 100) == (1, gpus.gpu_workers(10.0, 16, ()).note)
+    assert sizing.default_workers({"toy": gpu_suite}, 100) == (1, gpus.gpu_workers(10.0, 16, ()).note)

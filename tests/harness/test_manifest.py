@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from harness import runner
 from harness.config import parse_config
 from harness.errors import UserError
-from harness.manifest import build_manifest
+from harness.manifest import build_manifest, construct_suite
+from harness.types import EpisodeSpec
+from harness.worker import Worker, WorkerSetup, WorkItem
 
 TOY = "tests.harness.toy:toy_suite"
 
@@ -43,3 +46,19 @@ def test_bad_task_split_and_count() -> None:
         build_manifest(_cfg(suites=[{"name": TOY, "splits": ["medium"]}]))
     with pytest.raises(UserError, match="has 100 episodes, 101 were asked"):
         build_manifest(_cfg(episodes=101))
+
+
+def test_a_bad_suite_option_is_the_same_user_error_in_the_runner_and_in_a_worker() -> None:
+    strict = "tests.harness.toy:strict_toy_suite"
+    with pytest.raises(UserError) as planned:
+        runner.plan(_cfg(suites=[{"name": strict, "options": {"max_stpes": 5}}]))
+    message = str(planned.value)
+    assert message.startswith(f"suite '{strict}': bad options ['max_stpes']: ")
+    with pytest.raises(UserError) as built:
+        construct_suite(strict, {"max_stpes": 5})
+    assert str(built.value) == message
+    # a worker handed the same options (its setup comes from elsewhere, e.g. another wambench) builds
+    # its suite the same way: the episode errs with that one line, not a TypeError's traceback
+    worker = Worker(WorkerSetup(suites={"toy": (strict, {"max_stpes": 5})}, policies={}))
+    rec = worker.run(WorkItem("p", EpisodeSpec("toy", "reach_a", "easy", 0, 0, 30)))
+    assert (rec.outcome, rec.error) == ("error", message)

@@ -45,8 +45,8 @@ def _cfg(out: Path, **kw: Any) -> Any:
 def _rows(out: Path) -> dict[tuple[str, str, str, int], tuple[str, int, str | None]]:
     with Store.open(out) as s:
         return {
-            (r["policy"], r["task"], r["split"], r["idx"]): (r["outcome"], r["steps"], r["error"])
-            for r in s.episode_rows()
+            (r.policy, r.key.task, r.key.split, r.key.index): (r.outcome, r.steps, r.error)
+            for r in s.episodes()
         }
 
 
@@ -82,10 +82,10 @@ def test_shared_server_gives_the_outcomes_of_in_process_policies(tmp_path: Path,
     assert len(servers.seen) == 2
     assert all(p.poll() is not None for p in servers.seen)
     with Store.open(tmp_path / "shared") as s:  # the stored spec is the served policy's, as in-process
-        assert s.policies()["tiny"]["spec"]["backend"] == "tiny"
-        served = [json.loads(r["stages_json"]) for r in s.chunk_rows()]
+        assert s.policies()["tiny"].backend == "tiny"
+        served = [c.record.timings for c in s.chunks()]
     with Store.open(tmp_path / "local") as s:
-        in_process = [json.loads(r["stages_json"]) for r in s.chunk_rows()]
+        in_process = [c.record.timings for c in s.chunks()]
     # every chunk of the shared run came over the wire (the remote client's timings), none of the other
     assert served and all("round_trip" in t and "server_infer" in t for t in served)
     assert not any("round_trip" in t for t in in_process)

@@ -6,6 +6,7 @@ what must hold without it (identity, a clear error, no import of Ray for local r
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -20,7 +21,8 @@ import pytest
 
 from harness import runner
 from harness.errors import UserError
-from harness.store import EpisodeRecord, Store
+from harness.records import EpisodeRecord
+from harness.store import Store
 from harness.types import EpisodeKey
 from tests.harness.test_runner import cfg
 
@@ -56,13 +58,13 @@ def details(out: Path) -> dict[tuple[str, str, str, int], tuple[str, int, int, s
     """What a deterministic policy must reproduce exactly: outcome, steps, chunks, final distance."""
     with Store.open(out) as s:
         return {
-            (r["policy"], r["task"], r["split"], r["idx"]): (
-                r["outcome"],
-                r["steps"],
-                r["chunks"],
-                r["info_json"],
+            (r.policy, r.key.task, r.key.split, r.key.index): (
+                r.outcome,
+                r.steps,
+                len(r.chunks),
+                json.dumps(dict(r.info)),
             )
-            for r in s.episode_rows()
+            for r in s.episodes(with_chunks=True)
         }
 
 
@@ -224,7 +226,7 @@ def test_killing_an_actor_mid_episode_leaves_one_record_per_episode(tmp_path: Pa
     rows = details(tmp_path / "k")
     assert len(rows) == 12 and all(v[0] != "error" for v in rows.values())
     with Store.open(tmp_path / "k") as s:
-        attempts = {(r["task"], r["split"], r["idx"]): r["attempt"] for r in s.episode_rows()}
+        attempts = {(r.key.task, r.key.split, r.key.index): r.attempt for r in s.episodes()}
     assert attempts.pop(("reach_b", "easy", 0)) == 2 and set(attempts.values()) == {1}
     assert result.workers_replaced == 1 and not result.failed
     # and the outcomes are those of an undisturbed local run
@@ -249,11 +251,11 @@ def test_ray_timeout_kills_and_crash_is_retried(tmp_path: Path, ray_local: Any) 
     )
     result = runner.run(config)
     with Store.open(tmp_path / "f") as s:
-        rows = {(r["task"], r["split"]): r for r in s.episode_rows()}
+        rows = {(r.key.task, r.key.split): r for r in s.episodes()}
     assert len(rows) == 6
     hung, crashed = rows[("reach_a", "easy")], rows[("reach_c", "hard")]
-    assert hung["outcome"] == "error" and hung["attempt"] == 2 and "timed out" in hung["error"]
-    assert crashed["outcome"] != "error" and crashed["attempt"] == 2
+    assert hung.outcome == "error" and hung.attempt == 2 and "timed out" in (hung.error or "")
+    assert crashed.outcome != "error" and crashed.attempt == 2
     assert result.workers_replaced == 3 and result.outcomes.get("error") == 1
 
 
@@ -286,4 +288,4 @@ def test_ctrl_c_stops_the_actors(tmp_path: Path, ray_local: Any) -> None:
         with pytest.raises(ray_local.exceptions.RayActorError):
             ray_local.get(handle.ready.remote(), timeout=30)
     with Store.open(tmp_path / "i") as s:
-        assert len(s.episode_rows()) == 2 and s.runs()[-1]["status"] == "interrupted"
+        assert len(s.episodes()) == 2 and s.runs()[-1].status == "interrupted"

@@ -13,7 +13,8 @@ from harness import runner
 from harness.cli.run import latency_arg
 from harness.config import parse_config
 from harness.errors import UserError
-from harness.store import ChunkRecord, EpisodeRecord, Store
+from harness.records import ChunkRecord, EpisodeRecord
+from harness.store import Store
 from harness.types import EpisodeKey, EpisodeSpec
 from harness.worker import run_episode
 from tests.harness.toy import GOALS, GreedyFactory, ToyEnv, ToySuite, greedy, noisy
@@ -38,12 +39,18 @@ def flash_cfg(out: Path, execution: dict[str, Any], episodes: int = 24) -> Any:
 def rows(out: Path) -> tuple[list[tuple], list[tuple]]:
     with Store.open(out) as s:
         eps = [
-            (r["policy"], r["idx"], r["outcome"], r["steps"], r["execution"], r["time_s"])
-            for r in s.episode_rows()
+            (
+                r.policy,
+                r.key.index,
+                r.outcome,
+                r.steps,
+                *(r.execution.get(k) for k in ("execution", "time_s")),
+            )
+            for r in s.episodes()
         ]
         chs = [
-            (c["policy"], c["idx"], c["chunk"], c["latency_ms"], c["delay_steps"])
-            for c in s.chunk_rows("rollout")
+            (c.policy, c.key.index, c.record.chunk, c.record.latency_ms, c.record.delay_steps)
+            for c in s.chunks("rollout")
         ]
     return eps, chs
 
@@ -140,11 +147,12 @@ def test_sync_execution_block_changes_no_outcome(tmp_path: Path) -> None:
     runner.run(parse_config({**base, "out": str(tmp_path / "plain")}))
     runner.run(parse_config({**base, "out": str(tmp_path / "sync"), "execution": {"latency": "348ms"}}))
     with Store.open(tmp_path / "plain") as a, Store.open(tmp_path / "sync") as b:
-        pick = ("policy", "suite", "task", "split", "idx", "outcome", "steps", "info_json")
-        assert [[r[k] for k in pick] for r in a.episode_rows()] == [
-            [r[k] for k in pick] for r in b.episode_rows()
-        ]
-        assert {r["wait_s"] for r in b.episode_rows()} != {None}
+
+        def pick(s: Store) -> list[tuple]:
+            return [(r.policy, r.key, r.outcome, r.steps, r.info) for r in s.episodes()]
+
+        assert pick(a) == pick(b)
+        assert {r.execution.get("wait_s") for r in b.episodes()} != {None}
 
 
 def test_an_older_store_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -162,8 +170,8 @@ def test_an_older_store_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path)
     conn.commit()
     conn.close()
     with Store.open(tmp_path) as s:
-        old = s.episode_rows()[0]
-        assert old["outcome"] == "success" and old["time_s"] is None
+        old = s.episodes()[0]
+        assert old.outcome == "success" and "time_s" not in old.execution
         s.record_episode(
             EpisodeRecord(
                 "new", EpisodeKey("s", "t", "d", 1), "failure", 2, 0.1, 1,
@@ -171,9 +179,9 @@ def test_an_older_store_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path)
                 execution={"execution": "delayed", "time_s": 0.1},
             )
         )  # fmt: skip
-        by_policy = {r["policy"]: r for r in s.episode_rows()}
-        assert by_policy["new"]["execution"] == "delayed" and by_policy["old"]["execution"] is None
-        assert s.chunk_rows()[0]["delay_steps"] == 7
+        by_policy = {r.policy: r for r in s.episodes()}
+        assert by_policy["new"].execution["execution"] == "delayed" and not by_policy["old"].execution
+        assert s.chunks()[0].record.delay_steps == 7
 
 
 def test_latency_argument_forms() -> None:

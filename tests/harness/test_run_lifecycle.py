@@ -71,10 +71,10 @@ def test_two_concurrent_runs_on_one_directory_one_exits_2_and_the_store_holds_on
     assert len(err.strip().splitlines()) == 1, err
     assert ended[loser] < ended[winner] and ended[loser] < 30  # refused at once, not after the work
     with Store.open(out) as s:
-        hashes = {r["config_hash"] for r in s.runs()}
+        hashes = {r.config_hash for r in s.runs()}
         assert len(hashes) == 1 and len(s.runs()) == 1
-        assert len(s.episode_rows()) == len(s.manifest()) * 2
-        assert s.policies()["tests.harness.toy:greedy"]["options"] == {"gain": gains[winner]}
+        assert len(s.episodes()) == len(s.manifest()) * 2
+        assert s.policies()["tests.harness.toy:greedy"].options == {"gain": gains[winner]}
 
 
 def test_kill_9_of_the_runner_takes_its_hung_workers_with_it(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_a_second_ctrl_c_within_milliseconds_no_traceback_and_marked_interrupted
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
     with Store.open(out) as s:
-        assert [r["status"] for r in s.runs()] == ["interrupted"]
+        assert [r.status for r in s.runs()] == ["interrupted"]
 
 
 def test_sigterm_is_recorded_interrupted_and_resumable(tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_sigterm_is_recorded_interrupted_and_resumable(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err, err
     with Store.open(out) as s:
-        assert [r["status"] for r in s.runs()] == ["interrupted"]
+        assert [r.status for r in s.runs()] == ["interrupted"]
     again = wambench("run", str(conf), "--out", str(out))
     assert again.returncode == 0, again.stderr
 

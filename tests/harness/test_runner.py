@@ -36,7 +36,7 @@ def cfg(out: Path, episodes: int = 3, **kw: Any):
 
 def outcomes(out: Path) -> dict[tuple[str, str, str, int], str]:
     with Store.open(out) as s:
-        return {(r["policy"], r["task"], r["split"], r["idx"]): r["outcome"] for r in s.episode_rows()}
+        return {(r.policy, r.key.task, r.key.split, r.key.index): r.outcome for r in s.episodes()}
 
 
 def test_every_episode_once_and_same_outcomes_for_any_worker_count(tmp_path: Path) -> None:
@@ -64,11 +64,11 @@ def test_a_different_config_is_refused_and_nothing_changes(tmp_path: Path) -> No
     out = tmp_path / "c"
     runner.run(cfg(out))
     with Store.open(out) as s:
-        before = (len(s.episode_rows()), len(s.runs()))
+        before = (len(s.episodes()), len(s.runs()))
     with pytest.raises(UserError, match=r"holds another config .*episodes: 3 -> 4"):
         runner.run(cfg(out, episodes=4))
     with Store.open(out) as s:
-        assert (len(s.episode_rows()), len(s.runs())) == before
+        assert (len(s.episodes()), len(s.runs())) == before
     runner.run(cfg(out, workers=1, retries=3))  # execution settings may change on resume
 
 
@@ -82,7 +82,7 @@ def test_hung_episode_times_out_and_the_rest_complete(tmp_path: Path) -> None:
     errs = {k: v for k, v in rows.items() if v == "error"}
     assert set(errs) == {(p, "reach_a", "easy", 1) for p in ("tests.harness.toy:greedy", "noisy")}
     with Store.open(out) as s:
-        texts = [r["error"] for r in s.episode_rows() if r["outcome"] == "error"]
+        texts = [r.error for r in s.episodes() if r.outcome == "error"]
     assert all("timed out" in t for t in texts)
     assert res.workers_replaced >= 2 and res.failed
 
@@ -92,8 +92,8 @@ def test_crash_is_retried_and_then_succeeds(tmp_path: Path) -> None:
     faults = {"crash_once": ["reach_c/hard/0"], "crash_once_dir": str(tmp_path / "markers")}
     res = runner.run(cfg(out, episodes=1, options={"faults": faults}, policies=["tests.harness.toy:greedy"]))
     with Store.open(out) as s:
-        row = next(r for r in s.episode_rows() if (r["task"], r["split"]) == ("reach_c", "hard"))
-    assert row["outcome"] != "error" and row["attempt"] == 2
+        row = next(r for r in s.episodes() if (r.key.task, r.key.split) == ("reach_c", "hard"))
+    assert row.outcome != "error" and row.attempt == 2
     assert res.workers_replaced == 1 and not res.failed
 
 
@@ -101,21 +101,21 @@ def test_simulator_exception_is_an_error_never_a_failure(tmp_path: Path) -> None
     out = tmp_path / "e"
     runner.run(cfg(out, episodes=1, retries=1, options={"faults": {"raise": ["reach_a/easy/0"]}}))
     with Store.open(out) as s:
-        rows = [r for r in s.episode_rows() if (r["task"], r["split"], r["idx"]) == ("reach_a", "easy", 0)]
-    assert [r["outcome"] for r in rows] == ["error", "error"]
-    assert all(r["attempt"] == 2 and "injected simulator fault" in r["error"] for r in rows)
+        rows = [r for r in s.episodes() if (r.key.task, r.key.split, r.key.index) == ("reach_a", "easy", 0)]
+    assert [r.outcome for r in rows] == ["error", "error"]
+    assert all(r.attempt == 2 and "injected simulator fault" in (r.error or "") for r in rows)
 
 
 def test_video_is_a_real_mp4_at_a_deterministic_path(tmp_path: Path) -> None:
     out = tmp_path / "v"
     runner.run(cfg(out, episodes=1, video=True, policies=["tests.harness.toy:greedy"]))
     with Store.open(out) as s:
-        row = s.episode_rows()[0]
-    assert row["video_path"] == f"videos/tests.harness.toy_greedy/toy/{row['task']}/{row['split']}-0.mp4"
-    reader = imageio_ffmpeg.read_frames(str(out / row["video_path"]))
+        row = s.episodes()[0]
+    assert row.video_path == f"videos/tests.harness.toy_greedy/toy/{row.key.task}/{row.key.split}-0.mp4"
+    reader = imageio_ffmpeg.read_frames(str(out / row.video_path))
     meta = next(reader)
     n = sum(1 for _ in reader)
-    assert meta["size"] == (8, 8) and n == row["steps"] + 1  # reset frame + one per step
+    assert meta["size"] == (8, 8) and n == row.steps + 1  # reset frame + one per step
 
 
 class _BadPolicy:
@@ -170,8 +170,8 @@ def test_a_dead_worker_error_names_its_signal(tmp_path: Path) -> None:
     opts = {"faults": {"crash": ["reach_b/easy/0"]}}
     runner.run(cfg(out, episodes=1, retries=0, options=opts, policies=["tests.harness.toy:greedy"]))
     with Store.open(out) as s:
-        (row,) = [r for r in s.episode_rows() if r["outcome"] == "error"]
-    assert row["error"] == "worker process was killed by SIGKILL (signal 9) during the episode"
+        (row,) = [r for r in s.episodes() if r.outcome == "error"]
+    assert row.error == "worker process was killed by SIGKILL (signal 9) during the episode"
 
 
 def test_a_rerun_that_leaves_errored_episodes_fails(tmp_path: Path) -> None:

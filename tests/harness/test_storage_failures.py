@@ -17,6 +17,7 @@ from harness.cli import main
 from harness.cli.export import export
 from harness.errors import UserError
 from harness.store import Store
+from harness.types import EpisodeKey
 from tests.harness.clitools import wambench, write_config
 from tests.harness.test_runner import cfg
 
@@ -54,15 +55,16 @@ def test_disk_full_mid_run_exits_3_keeps_every_finished_episode_and_resumes(
     assert "the disk is full" in _one_error_line(capsys.readouterr().err)
     monkeypatch.undo()
     with Store.open(out) as s:
-        assert [r["status"] for r in s.runs()] != ["finished"]
-        rows = s.episode_rows()
+        assert [r.status for r in s.runs()] != ["finished"]
+        columns, rows = s.table("episodes")  # as exported: with each episode's recorded chunk count
         assert 0 < len(rows) < 120
         per_episode: dict[tuple, int] = {}
-        for c in s.chunk_rows("rollout"):
-            k = (c["policy"], c["task"], c["split"], c["idx"])
-            per_episode[k] = per_episode.get(k, 0) + 1
-        for r in rows:  # no half-written episode: every stored one has all its chunks
-            assert per_episode[(r["policy"], r["task"], r["split"], r["idx"])] == r["chunks"]
+        for c in s.chunks("rollout"):
+            per_episode[(c.policy, c.key)] = per_episode.get((c.policy, c.key), 0) + 1
+        for row in rows:  # no half-written episode: every stored one has all its chunks
+            r = dict(zip(columns, row, strict=True))
+            key = EpisodeKey(r["suite"], r["task"], r["split"], r["idx"])
+            assert per_episode[(r["policy"], key)] == r["chunks"]
     again = wambench("run", str(conf), "--out", str(out))
     assert again.returncode == 0, again.stderr
     assert f"{len(rows)} already finished" in again.stderr
@@ -97,8 +99,8 @@ def test_a_crashed_run_is_never_recorded_finished(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="executor bug"):
         runner.run(cfg(out, episodes=1), executor=_Exploding())
     with Store.open(out) as s:
-        assert [r["status"] for r in s.runs()] == ["crashed"]
-        assert len(s.episode_rows()) == 2
+        assert [r.status for r in s.runs()] == ["crashed"]
+        assert len(s.episodes()) == 2
 
 
 def test_out_naming_a_file_is_bad_input(tmp_path: Path) -> None:

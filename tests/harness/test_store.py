@@ -7,7 +7,8 @@ import pytest
 
 from harness.cli.export import export
 from harness.errors import UserError
-from harness.store import ChunkRecord, EpisodeRecord, Store
+from harness.records import ChunkRecord, EpisodeRecord
+from harness.store import Store
 from harness.types import EpisodeKey, EpisodeSpec
 
 KEY = EpisodeKey("toy", "reach_a", "easy", 0)
@@ -35,20 +36,21 @@ def test_record_is_idempotent_and_replaces_chunks(tmp_path: Path) -> None:
         s.record_episode(_rec("error", 1, chunks=3))
         s.record_episode(_rec("success", 2, chunks=2))
         s.record_episode(_rec("success", 2, chunks=2))
-        rows = s.episode_rows()
-        assert len(rows) == 1 and rows[0]["outcome"] == "success" and rows[0]["attempt"] == 2
-        chunks = s.chunk_rows("rollout")
-        assert [c["chunk"] for c in chunks] == [0, 1]
-        assert chunks[0]["warmup"] == 1 and chunks[1]["warmup"] == 0
-        assert chunks[0]["total_ms"] == 3.5 and '"extra": 0.1' in chunks[0]["stages_json"]
+        rows = s.episodes()
+        assert len(rows) == 1 and rows[0].outcome == "success" and rows[0].attempt == 2
+        chunks = s.chunks("rollout")
+        assert [c.record.chunk for c in chunks] == [0, 1]
+        assert chunks[0].record.warmup and not chunks[1].record.warmup
+        assert chunks[0].ms("total") == 3.5 and chunks[0].record.timings["extra"] == 0.1
+        assert chunks[0].record == _rec("success").chunks[0]  # what was written reads back whole
 
 
 def test_a_late_error_never_overwrites_a_final_outcome(tmp_path: Path) -> None:
     with Store.open(tmp_path, create=True) as s:
         s.record_episode(_rec("failure"))
         s.record_episode(_rec("error", 2))
-        assert s.episode_rows()[0]["outcome"] == "failure"
-        assert len(s.chunk_rows()) == 2
+        assert s.episodes()[0].outcome == "failure"
+        assert len(s.chunks()) == 2
 
 
 def test_final_keys_respect_attempts(tmp_path: Path) -> None:

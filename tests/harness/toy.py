@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,11 @@ GOALS = {"reach_a": (0.5, 0.5), "reach_b": (-0.5, 0.2), "reach_c": (0.0, -0.6)}
 
 
 class ToyEnv:
-    def __init__(self, task: str, split: str, opts: Mapping[str, Any]) -> None:
+    def __init__(
+        self, task: str, split: str, opts: Mapping[str, Any], shape: tuple[int, int, int] = (8, 8, 3)
+    ) -> None:
         self.goal = np.array(GOALS[task])
-        self.task, self.split, self.opts = task, split, opts
+        self.task, self.split, self.opts, self.shape = task, split, opts, shape
         self.pos = np.zeros(2)
         self.success = False
         self.steps = 0
@@ -61,7 +63,7 @@ class ToyEnv:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     def _obs(self) -> Observation:
-        img = np.zeros((8, 8, 3), np.uint8)
+        img = np.zeros(self.shape, np.uint8)
         img[..., 0] = int(self.steps % 255)
         return Observation({"cam": img}, self.pos.copy(), f"reach {self.task}")
 
@@ -103,14 +105,24 @@ class ToySuite:
 
     def episodes(self, task: str, split: str, n: int | None) -> list[EpisodeSpec]:
         steps = int(self.options.get("max_steps", 30))
-        return [EpisodeSpec("toy", task, split, i, seed=i, max_steps=steps) for i in range(n or 100)]
+        return [EpisodeSpec(self.name, task, split, i, seed=i, max_steps=steps) for i in range(n or 100)]
 
     def make_env(self, task: str, split: str) -> ToyEnv:
-        return ToyEnv(task, split, self.options)
+        return ToyEnv(task, split, self.options, self.camera_shapes["cam"])
 
 
 def toy_suite(**options: Any) -> Suite:
     return ToySuite(dict(options))
+
+
+def strict_toy_suite(max_steps: int = 30) -> Suite:
+    """The toy suite with a factory that names its options: an unknown one is a TypeError."""
+    return ToySuite({"max_steps": max_steps})
+
+
+def toy_wide_suite(**options: Any) -> Suite:
+    """The toy tasks as a second suite of another shape (a 16x16 camera): for runs of two suites."""
+    return ToySuite(dict(options), name="toy_wide", camera_shapes={"cam": (16, 16, 3)})
 
 
 class GreedyPolicy:
@@ -154,6 +166,26 @@ class GreedyFactory:
 
 greedy = GreedyFactory()
 noisy = GreedyFactory(gain=0.15, noise=0.2, spec=PolicySpec("toy-noisy", "greedy", 1, 1, "toy"))
+
+
+@dataclass
+class ShapedFactory(GreedyFactory):
+    """The greedy policy, resolved per suite the way a real one resolves its shifts and NFE from the
+    suite's geometry: one video step and a shift of the image height per 8 camera rows."""
+
+    spec: PolicySpec = field(default_factory=lambda: PolicySpec("toy-shaped", "greedy", None, 1, "toy"))
+
+    def validate(self, suite: Suite, options: Mapping[str, Any]) -> PolicySpec:
+        height = int(suite.camera_shapes["cam"][0])
+        details = {"trained": True, "shift": float(height)}
+        return replace(self.spec, nfe_video=height // 8, details=details)
+
+    def build(self, suite: Suite, options: Mapping[str, Any]) -> GreedyPolicy:
+        spec = self.validate(suite, options)
+        return GreedyPolicy(spec, float(options.get("gain", self.gain)), self.noise, self.chunk)
+
+
+shaped = ShapedFactory()
 
 
 # ---- a suite whose success depends on timing (tests of harness/realtime) -----------------------------

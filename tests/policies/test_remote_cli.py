@@ -64,7 +64,7 @@ def _serve(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 def _episodes(out: Path) -> dict[tuple[Any, ...], tuple[str, int]]:
     with Store.open(out) as store:
-        return {(r["task"], r["split"], r["idx"]): (r["outcome"], r["steps"]) for r in store.episode_rows()}
+        return {(r.key.task, r.key.split, r.key.index): (r.outcome, r.steps) for r in store.episodes()}
 
 
 @pytest.fixture
@@ -98,8 +98,8 @@ def test_serve_then_run_reproduces_the_in_process_run(
     assert len(want) == 6 and got == want
     assert {outcome for outcome, _ in got.values()} <= {"success", "failure"}
     with Store.open(tmp_path / "remote") as store:
-        rows = store.chunk_rows()
-    assert rows and all("round_trip" in r["stages_json"] and "server_infer" in r["stages_json"] for r in rows)
+        rows = store.chunks()
+    assert rows and all("round_trip" in c.record.timings and "server_infer" in c.record.timings for c in rows)
 
 
 def test_run_without_a_server_stops_before_any_episode(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,27 +36,29 @@ def test_plain_run_prints_and_stores(
     assert "cold ms" in out and "p99" in out and "Paper, NVIDIA L40S" in out
     assert factory.built[0] == {"k": 3, "device": "cpu", "dtype": "float32"}
     with Store.open(tmp_path) as store:
-        rows = store.chunk_rows("benchmark")
+        rows = [c.record for c in store.chunks("benchmark")]
+        keys = {c.key for c in store.chunks("benchmark")}
         (run,) = store.runs("latency")
     assert len(rows) == 12
-    assert [r["warmup"] for r in rows] == [1, 1] + [0] * 10
-    assert {(r["suite"], r["task"], r["split"]) for r in rows} == {("robotwin2", "latency", "25v50a")}
-    assert {(r["nfe_video"], r["nfe_action"]) for r in rows} == {(50, 50)}
-    assert rows[0]["device"].startswith("cpu (")
-    gaps = [r["total_ms"] - (r["encode_ms"] + r["video_ms"] + r["action_ms"] + r["decode_ms"]) for r in rows]
+    assert [r.warmup for r in rows] == [True, True] + [False] * 10
+    assert {(k.suite, k.task, k.split) for k in keys} == {("robotwin2", "latency", "25v50a")}
+    assert {(r.nfe["video"], r.nfe["action"]) for r in rows} == {(50, 50)}
+    assert rows[0].device.startswith("cpu (")
+    t = [r.timings for r in rows]
+    gaps = [x["total"] - (x["encode"] + x["video"] + x["action"] + x["decode"]) for x in t]
     # Only timer overhead lies between the double's stages; a shared machine may preempt once in a while.
-    assert all(0 <= g <= max(2.0, 0.1 * r["total_ms"]) for g, r in zip(gaps, rows, strict=True))
+    assert all(0 <= g <= max(2.0, 0.1 * x["total"]) for g, x in zip(gaps, t, strict=True))
     assert statistics.median(gaps) < 0.2
-    assert all(json.loads(r["stages_json"])["harness_total"] >= r["total_ms"] for r in rows)
-    cfg = json.loads(run["config_json"])
+    assert all(x["harness_total"] >= x["total"] for x in t)
+    cfg = run.config
     assert cfg["dtype"] == "float32" and cfg["torch"] and cfg["device_name"].startswith("cpu (")
     assert cfg["configs"][0]["nfe"] == {"video": 50.0, "action": 50.0}
-    assert run["status"] == "finished" and run["device"].startswith("cpu (")
+    assert run.status == "finished" and (run.provenance.device or "").startswith("cpu (")
     # Measuring again replaces the key's chunks instead of mixing two runs.
     assert main(["latency", "--policy", NAME, "--warmup", "1", "--iters", "10", "--out", str(tmp_path)]) == 0
     with Store.open(tmp_path) as store:
-        rows = store.chunk_rows("benchmark")
-    assert len(rows) == 11 and len({r["run_id"] for r in rows}) == 1
+        chunks = store.chunks("benchmark")
+    assert len(chunks) == 11 and len({c.run_id for c in chunks}) == 1
 
 
 def test_sweep_prints_fit_and_speedup(

@@ -70,8 +70,8 @@ def test_tiny_sweep_end_to_end(tmp_path: Path) -> None:
                 assert q.reported >= r.reported - 1e-9
     assert bounded_latency(a.model, points, 8, 8) >= max(p.lower for p in points)
     with Store.open(tmp_path) as store:
-        rows = store.chunk_rows("benchmark")
+        rows = store.chunks("benchmark")
         (run,) = store.runs("latency")
-    assert len(rows) == 4 * 11 and sum(r["warmup"] for r in rows) == 4
-    assert {r["split"] for r in rows} == {"1v1a", "1v2a", "2v1a", "2v2a"}
-    assert run["device"].startswith("cpu (")
+    assert len(rows) == 4 * 11 and sum(c.record.warmup for c in rows) == 4
+    assert {c.key.split for c in rows} == {"1v1a", "1v2a", "2v1a", "2v2a"}
+    assert (run.provenance.device or "").startswith("cpu (")

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.store import ChunkRecord, EpisodeRecord, Store, manifest_hash
+from harness.records import ChunkRecord, EpisodeRecord, Provenance
+from harness.store import Store, manifest_hash
 from harness.types import EpisodeKey, EpisodeSpec, PolicySpec
 
 
@@ -68,15 +69,15 @@ def make_store(
             config={"name": "synthetic"},
             config_hash=config_hash,
             manifest_hash=manifest_hash(specs),
-            provenance={
-                "wambench_version": "0.1.0",
-                "git_revision": "deadbeefcafe",
-                "packages": {"torch": "2.13.0", "numpy": "2.0"},
-                "host": "testhost",
-                "device": policies[0].device if policies else "cpu",
-                "python": "3.11",
-                "command": "synthetic",
-            },
+            provenance=Provenance(
+                wambench_version="0.1.0",
+                git_revision="deadbeefcafe",
+                packages={"torch": "2.13.0", "numpy": "2.0"},
+                host="testhost",
+                device=policies[0].device if policies else "cpu",
+                python="3.11",
+                command="synthetic",
+            ),
         )
         for p in policies:
             for spec in specs:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -42,10 +41,10 @@ def test_hang_is_stopped_by_the_episode_timeout(
     )
     result = runner.run(config)
     with Store.open(tmp_path / "run") as store:
-        rows = {r["idx"]: r for r in store.episode_rows()}
-    assert rows[0]["outcome"] == "failure" and rows[0]["steps"] == 400  # held still for the whole limit
-    info = json.loads(rows[0]["info_json"])
+        rows = {e.key.index: e for e in store.episodes(with_chunks=True)}
+    assert rows[0].outcome == "failure" and rows[0].steps == 400  # held still for the whole limit
+    info = rows[0].info
     assert info["robotwin_seed"] == seeds[0] and info["seed_source"] == "expert" and info["steps"] == 400
-    assert rows[0]["chunks"] == 50  # 8-action chunks
-    assert rows[1]["outcome"] == "error" and "timed out" in rows[1]["error"]
+    assert len(rows[0].chunks) == 50  # 8-action chunks
+    assert rows[1].outcome == "error" and "timed out" in (rows[1].error or "")
     assert result.workers_replaced >= 1

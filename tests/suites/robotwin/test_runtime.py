@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from harness.cli import main
+from harness.records import EpisodeRecord
 from harness.report.index import write_index
 from harness.report.results import load_runs
-from harness.store import EpisodeRecord, Store
+from harness.store import Store
 from suites.robotwin import readiness, robotwin2
 from suites.robotwin.suite import ProtocolWarning
 from tests.harness.report.synth import SynthPolicy, make_store, manifest

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import gpus, runner
+from harness import gpus, runner, sizing
 from harness.config import parse_config
 from tests.suites.robotwin import robotwin_double
 
@@ -14,8 +14,8 @@ from tests.suites.robotwin import robotwin_double
 def test_robotwin_workers_follow_gpu_memory(
     checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 16)
-    monkeypatch.setattr(runner, "available_memory_gb", lambda: 1000.0)
+    monkeypatch.setattr(sizing.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(sizing, "available_memory_gb", lambda: 1000.0)
     options = {"robotwin_root": str(checkout), "task_factory": robotwin_double.FACTORY}
     config = parse_config(
         {
