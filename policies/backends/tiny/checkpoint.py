@@ -31,6 +31,10 @@ class TinyCheckpoint:
     notes: str = ""
 
 
+# Buffers added after the first checkpoints were written; a checkpoint without them loads as before.
+IDENTITY_BUFFERS = ("state_shift", "state_scale")
+
+
 def init_model(cfg: TinyConfig) -> TinyWam:
     """Random initialisation, deterministic in cfg.seed and independent of the global RNG state."""
     with torch.random.fork_rng(devices=[]):
@@ -106,6 +110,8 @@ def load_checkpoint(folder: str | Path) -> TinyCheckpoint:
         raise UserError(f"tiny checkpoint '{root}/{WEIGHTS_FILE}' cannot be read: {exc}") from exc
     model = init_model(cfg)
     expected = model.state_dict()
+    for key in IDENTITY_BUFFERS:  # older checkpoints fed the raw state: the identity standardisation
+        tensors.setdefault(key, expected[key])
     problems = [f"missing {k}" for k in expected if k not in tensors]
     problems += [f"unexpected {k}" for k in tensors if k not in expected]
     problems += [

@@ -80,6 +80,13 @@ def action_quantiles(episodes: Sequence[RawEpisode]) -> tuple[np.ndarray, np.nda
     return np.quantile(allacts, 0.01, axis=0), np.quantile(allacts, 0.99, axis=0)
 
 
+def state_statistics(episodes: Sequence[RawEpisode], floor: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of the demos' states, the deviation at least `floor`
+    (1 cm for positions: a channel that never varies in the demos is not blown up into noise)."""
+    states = np.concatenate([e.states for e in episodes]).astype(np.float64)
+    return states.mean(0), np.maximum(states.std(0), floor)
+
+
 def _frame_at(ep: RawEpisode, step: int) -> dict[str, np.ndarray]:
     last = len(ep.states) - 1
     step = min(step, last)

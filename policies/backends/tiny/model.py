@@ -98,6 +98,13 @@ class TinyWam(nn.Module):
         self.video_in = nn.Linear(cfg.latent_channels, d)
         self.action_in = nn.Linear(cfg.action_dim, d)
         self.state_in = nn.Linear(max(cfg.state_dim, 1), d)
+        # The state is standardised inside the model, with the training data's statistics (set by
+        # `wambench train`, saved with the weights), so training and inference cannot disagree. Raw
+        # metres put a grasp's centimetres at 0.01 of the input scale, which the network ignored.
+        self.state_shift: torch.Tensor
+        self.state_scale: torch.Tensor
+        self.register_buffer("state_shift", torch.zeros(max(cfg.state_dim, 1)))
+        self.register_buffer("state_scale", torch.ones(max(cfg.state_dim, 1)))
         self.video_time = TimeEmbed(d)
         self.action_time = TimeEmbed(d)
         self.video_pos = nn.Parameter(torch.randn(cfg.frames_per_chunk * cfg.tokens_per_frame, d) * 0.02)
@@ -133,7 +140,13 @@ class TinyWam(nn.Module):
         """[B, state_dim] -> [B, 1, dim] (a zero vector stands in when the suite has no state)."""
         if self.cfg.state_dim == 0:
             state = torch.zeros(state.shape[0], 1, device=state.device, dtype=state.dtype)
-        return self.state_in(state).unsqueeze(1)
+        return self.state_in((state - self.state_shift) / self.state_scale).unsqueeze(1)
+
+    def set_state_statistics(self, shift: torch.Tensor, scale: torch.Tensor) -> None:
+        """Standardise the state with these (the training data's mean and spread, per channel)."""
+        with torch.no_grad():
+            self.state_shift.copy_(shift)
+            self.state_scale.copy_(scale)
 
     # --- the backbone -------------------------------------------------------------------------------
     def run(

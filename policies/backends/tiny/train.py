@@ -27,7 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.errors import UserError
 from policies.backends.tiny.checkpoint import init_model, save_checkpoint
 from policies.backends.tiny.config import TinyConfig
-from policies.backends.tiny.data import action_quantiles, dataset_hash, read_episodes, to_batch
+from policies.backends.tiny.data import (
+    action_quantiles,
+    dataset_hash,
+    read_episodes,
+    state_statistics,
+    to_batch,
+)
 from policies.backends.tiny.loopstate import restore_loop_state, save_loop_state, stored_provenance
 from policies.backends.tiny.sequence import EpisodeBatch, episode_forward
 from policies.wam.profiles import profile_for
@@ -51,6 +57,9 @@ class TrainConfig(BaseModel):
     suite: str = "libero_object"  # for the chunk geometry and shifts (profile), and the cameras
     cameras: list[str] = ["agentview", "wrist"]
     privileged_state: bool = False  # append the object/target boxes to the state (privileged model)
+    # standardise the state inside the model with the demos' mean and deviation (saved with it);
+    # false: the raw state, as the first zoo checkpoint was trained
+    standardise_state: bool = True
     steps: int = Field(2000, ge=1)
     batch: int = Field(4, ge=1)  # episodes per optimiser step
     lr: float = Field(3e-4, gt=0)
@@ -172,6 +181,11 @@ def train(cfg: TrainConfig, log: Any = print) -> Path:
         model.load_state_dict(warm.state_dict())
     raw = [e for root in roots for e in read_episodes(root, cfg.cameras, cfg.privileged_state)]
     q01, q99 = action_quantiles(raw)
+    if cfg.standardise_state and tcfg.state_dim:
+        mean, std = state_statistics(raw)
+        model.set_state_statistics(
+            torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
+        )
     episodes = [to_batch(model, e, q01, q99) for e in raw]
     provenance = {
         "dataset": dataset_hash(roots),

@@ -110,3 +110,34 @@ def test_segments_and_a_warm_start_train_the_same_architecture(tmp_path: Path) -
     assert not all(torch.equal(weights(first)[k], weights(warm)[k]) for k in weights(first))
     with pytest.raises(UserError, match="another architecture"):
         train(config(tmp_path, data, "c", 1, window=3, init_from=str(first)), log=lambda _: None)
+
+
+def test_the_state_is_standardised_with_the_demos_statistics_saved_in_the_checkpoint(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "ds")
+    states = np.concatenate(
+        [
+            np.stack(pd.read_parquet(f)["observation.state"].to_numpy())
+            for f in sorted(data.glob("data/*/*.parquet"))
+        ]
+    )
+    model = load_checkpoint(train(config(tmp_path, data, "std", 1), log=lambda _: None)).model
+    np.testing.assert_allclose(model.state_shift.numpy(), states.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.state_scale.numpy(), np.maximum(states.std(0), 0.01), rtol=1e-5)
+    x = torch.as_tensor(states[:3], dtype=torch.float32)
+    standardised = (x - model.state_shift) / model.state_scale
+    torch.testing.assert_close(model.embed_state(x), model.state_in(standardised).unsqueeze(1))
+    raw = load_checkpoint(
+        train(config(tmp_path, data, "raw", 1, standardise_state=False), log=lambda _: None)
+    )
+    assert torch.all(raw.model.state_shift == 0) and torch.all(raw.model.state_scale == 1)
+
+
+def test_a_checkpoint_written_before_standardisation_loads_with_the_raw_state(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    folder = train(config(tmp_path, write_dataset(tmp_path / "ds"), "old", 1), log=lambda _: None)
+    tensors = load_file(str(folder / "model.safetensors"))
+    del tensors["state_shift"], tensors["state_scale"]
+    save_file(tensors, str(folder / "model.safetensors"))
+    model = load_checkpoint(folder).model
+    assert torch.all(model.state_shift == 0) and torch.all(model.state_scale == 1)
