@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from harness.progress import RunProgress
 from harness.realtime import ExecutionPlan, resolve_executions
 from harness.store import STORE_NAME, Store, manifest_hash
 from harness.storeio import storage_error
-from harness.types import PolicySpec, Suite
+from harness.types import PolicySpec, Preflights, Suite, Validates
 from harness.worker import WorkerSetup, WorkItem
 
 
@@ -111,9 +111,8 @@ def plan(config: RunConfig, shard: tuple[int, int] | None = None) -> Plan:
     for scfg in config.suites:
         entry = entry_protocol(scfg)  # an unknown protocol stops here, before any suite is built
         suite = build_suite(scfg)
-        preflight = getattr(suite, "preflight", None)
-        if callable(preflight):
-            preflight()
+        if isinstance(suite, Preflights):
+            suite.preflight()
         suites[suite.name] = by_config_name[scfg.name] = suite
         suite_refs[suite.name] = (scfg.name, entry.options)  # workers build it as planned here
         rec = protocols.record(
@@ -136,10 +135,9 @@ def plan(config: RunConfig, shard: tuple[int, int] | None = None) -> Plan:
         # A factory may check its options against each suite before any worker starts (missing
         # checkpoint, wrong action dimension, unreachable server) and return the spec it resolved
         # (backend, checkpoint, whether trained), which is what the store must record.
-        validate: Callable[..., Any] | None = getattr(factory, "validate", None)
         for suite in suites.values():
-            if callable(validate):
-                resolved = validate(suite, dict(pcfg.options))
+            if isinstance(factory, Validates):
+                resolved = factory.validate(suite, dict(pcfg.options))
                 if isinstance(resolved, PolicySpec):
                     spec = resolved
         policy_specs[pcfg.id] = spec

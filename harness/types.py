@@ -245,3 +245,48 @@ class PolicyFactory(Protocol):
 # A suite entry is a callable taking the config's suite options and returning a Suite.
 class SuiteFactory(Protocol):
     def __call__(self, **options: Any) -> Suite: ...
+
+
+# ---- optional hooks: what the harness calls when a plugin implements it -----------------------------
+
+
+@runtime_checkable
+class Observes(Protocol):
+    """Optional on a Policy: sees every observation of an episode, not only those act() receives
+    (the observations between chunks; LingBot-VA keeps a chunk's frames as the next chunk's context)."""
+
+    def observe(self, obs: Observation) -> None: ...
+
+
+@runtime_checkable
+class Preflights(Protocol):
+    """Optional on a Suite: checks this machine can run it (simulator, assets, GPU) when a run is
+    planned, before any worker starts; raises SetupError with the fix."""
+
+    def preflight(self) -> None: ...
+
+
+@runtime_checkable
+class Validates(Protocol):
+    """Optional on a PolicyFactory: checks a run's options against each suite in the main process,
+    before any worker starts (missing checkpoint, wrong action dimension, unreachable server), and
+    returns the spec it resolved (backend, checkpoint, whether trained), which the store records; None
+    where it cannot say without building."""
+
+    def validate(self, suite: Suite, options: Mapping[str, Any]) -> PolicySpec | None: ...
+
+
+@runtime_checkable
+class Doctor(Protocol):
+    """What `wambench doctor NAME` runs (entry-point group `wambench.doctors`, or a suite factory that
+    implements it): every problem that stops the suite running here, each with its fix; [] when ready.
+    A module with a `doctor` function qualifies."""
+
+    def doctor(self, **options: Any) -> list[str]: ...
+
+
+@runtime_checkable
+class DescribesSource(Protocol):
+    """Optional beside Doctor: one line saying what it found (e.g. which install it would run)."""
+
+    def doctor_source(self, **options: Any) -> str: ...

@@ -33,7 +33,7 @@ from harness.realtime.plan import ExecutionPlan
 from harness.realtime.strategy import refuse_strategy
 from harness.realtime.timeline import Timeline
 from harness.store import ChunkRecord, EpisodeRecord
-from harness.types import ActionChunk, ActionSpace, Env, EpisodeError, EpisodeSpec, Policy, Suite
+from harness.types import ActionChunk, ActionSpace, Env, EpisodeError, EpisodeSpec, Observes, Policy, Suite
 from harness.video import VideoRecorder, video_relpath
 
 
@@ -113,7 +113,7 @@ def run_episode(
     chunks: list[ChunkRecord] = []
     info: dict[str, Any] = {}
     outcome, error = "failure", None
-    observe = getattr(policy, "observe", None)
+    observe = policy.observe if isinstance(policy, Observes) else None
     request_images = image_requests(env, policy, recorder)  # tells an env that defers rendering
     timeline = Timeline.for_episode(execution, suite, spec)
     try:

@@ -1,8 +1,9 @@
 """The paper's methods, each a `WamMethod` value at one NFE configuration, registered as policies.
 
-The `wambench.policies` entry points (pyproject.toml) name the attributes below. To add a method,
-define a `WamMethod` and expose `WamPolicyFactory(method)` through your package's entry point; nothing
-here needs to change.
+One `wambench.policies` entry point (pyproject.toml: `wam = "policies.wam.methods:POLICIES"`) names
+the table at the end, which registers every method by its policy name. To add a method, define a
+`WamMethod` and put `WamPolicyFactory(method)` in your own package's table (one entry point for all of
+its names); nothing here needs to change.
 
 Inference sampler: the LCM family's default is Euler on the student's velocity (as the released
 Flash-WAM server runs it); the option `sampler: consistency` applies each stream's consistency function
@@ -91,17 +92,7 @@ ALL_METHODS: tuple[WamMethod, ...] = (
     *FLASH_WAM,
 )
 
-teacher_25v50a = WamPolicyFactory(TEACHER_25V50A)
-teacher_20v50a = WamPolicyFactory(TEACHER_20V50A)
-teacher_1v2a = WamPolicyFactory(TEACHER_1V2A)
-teacher_1v1a = WamPolicyFactory(TEACHER_1V1A)
-naive_joint_lcm_1v2a, naive_joint_lcm_1v1a = map(WamPolicyFactory, NAIVE_JOINT_LCM)
-video_only_lcm_1v2a, video_only_lcm_1v1a = map(WamPolicyFactory, VIDEO_ONLY_LCM)
-video_only_lcm_reg_1v2a, video_only_lcm_reg_1v1a = map(WamPolicyFactory, VIDEO_ONLY_LCM_REG)
-dmd2_reg_1v2a, dmd2_reg_1v1a = map(WamPolicyFactory, DMD2_REG)
-joint_dmd2_1v2a, joint_dmd2_1v1a = map(WamPolicyFactory, JOINT_DMD2)
-flash_wam_1v2a, flash_wam_1v1a = map(WamPolicyFactory, FLASH_WAM)
+# The `wambench.policies` entry point `wam` names this table: every method's policy name -> its factory.
+POLICIES: dict[str, WamPolicyFactory] = {m.policy_name: WamPolicyFactory(m) for m in ALL_METHODS}
 
-FACTORIES: dict[str, WamPolicyFactory] = {m.policy_name: WamPolicyFactory(m) for m in ALL_METHODS}
-
-__all__ = ["ALL_METHODS", "FACTORIES"]
+__all__ = ["ALL_METHODS", "POLICIES"]

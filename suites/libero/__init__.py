@@ -32,6 +32,10 @@ class LiberoFactory:
     def protocols(self) -> Sequence[ProtocolProfile]:
         return _protocols.profiles(self.name)
 
+    def doctor(self, **options: Any) -> list[str]:
+        """`wambench doctor libero_spatial`: the package's checks (harness.types.Doctor)."""
+        return doctor(**options)
+
     def __repr__(self) -> str:
         return f"suites.libero:{self.name}"
 
@@ -43,6 +47,14 @@ libero_10 = LiberoFactory("libero_10")
 libero_long = LiberoFactory(
     "libero_long", "Alias of libero_10 (LIBERO-Long); the suite it builds is named libero_10 in results."
 )
+
+
+# The `wambench.policies` entry point `libero` names this table: the LIBERO-only baselines, imported
+# when first looked up.
+POLICIES: dict[str, str] = {
+    "libero-expert": "suites.libero.expert:libero_expert",
+    "libero-replay": "suites.libero.replay:libero_replay",
+}
 
 
 def doctor(**options: Any) -> list[str]:
@@ -77,6 +89,7 @@ def doctor(**options: Any) -> list[str]:
 
 
 __all__ = [
+    "POLICIES",
     "LiberoFactory",
     "LiberoSuite",
     "check_installed",
