@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.bench_overhead import ConstantPolicy, time_run
+from harness.bench_overhead import time_run
+from harness.testing import ConstantPolicy
 from harness.types import EpisodeSpec, Observation, StepResult
 
 HOLD = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
@@ -284,7 +285,7 @@ def runner_throughput(suite_name: str, task_index: int, steps: int, episodes: in
             {
                 "policies": [
                     {
-                        "name": "harness.bench_overhead:constant_policy",
+                        "name": "harness.testing:constant_policy",
                         "options": {"action": HOLD.tolist(), "chunk": 8},
                     }
                 ],
