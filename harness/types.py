@@ -204,13 +204,17 @@ class Suite(Protocol):
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """What a registered policy is, without building it (for listing, provenance and reports)."""
+    """What a registered policy is, without building it (for listing, provenance and reports).
+
+    `backend` names what runs it (a WAM backend, "scripted", ...); a policy that says nothing has
+    none ("none"): which backend a WAM defaults to is the WAM factory's business, not the contract's.
+    """
 
     name: str
     method: str
     nfe_video: int | None = None
     nfe_action: int | None = None
-    backend: str = "tiny"
+    backend: str = "none"
     checkpoint: str | None = None
     description: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # samplers, shifts, CFG, ...
