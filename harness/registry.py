@@ -150,7 +150,8 @@ class Registry(Generic[T]):
 
     def register(self, name: str, obj: T | str, *, replace: bool = False) -> None:
         """Add `obj` (or a lazy `module:attr` string) under `name`. A name already taken is refused
-        unless `replace` (a test's double standing in for a real entry)."""
+        unless `replace` (a test's double standing in for a real entry). Entry points never name a
+        `module:attr`-shaped name: a name with a colon is a reference unless registered here."""
         entry = _Entry("register()", ref=obj) if isinstance(obj, str) else _Entry("register()", obj=obj)
         taken = self._entries if self._entries is not None else self._code
         if name in taken and not replace and not taken[name].same_as(entry):
@@ -188,13 +189,15 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         """Load a registered name or a `module:attr` string; unknown names suggest the closest."""
+        if self.references and ":" in name and name not in self._code:
+            # A reference: no entry point names one, so none is imported (a worker running a
+            # `module:attr` policy does not load every installed package's table).
+            if name not in self._by_ref:
+                self._by_ref[name] = self._checked(name, load_object(name))
+            return self._by_ref[name]
         entries = self._table()
         entry = entries.get(name)
         if entry is None:
-            if self.references and ":" in name:
-                if name not in self._by_ref:
-                    self._by_ref[name] = self._checked(name, load_object(name))
-                return self._by_ref[name]
             raise self.unknown(name)
         if entry.error:
             raise UserError(entry.error)
