@@ -10,7 +10,8 @@
 `--executor ray` runs 2 and 3 for the local executor and for Ray actors (a local Ray instance, or the
 cluster RAY_ADDRESS names), one after the other in the same process, and prints what Ray adds.
 
-The env and policy here are benchmark fixtures (not registered); workers load them by module:attr.
+The env and policy are harness.testing's fake suite and constant policy (not registered); workers
+load them by module:attr.
 """
 
 from __future__ import annotations
@@ -19,134 +20,41 @@ import argparse
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.config import RunConfig
-from harness.types import (
-    ActionChunk,
-    ActionSpace,
-    EpisodeSpec,
-    Observation,
-    PolicySpec,
-    StepResult,
-    Suite,
-    TaskInfo,
-)
+from harness.testing import ConstantPolicy, FakeSuite
+from harness.types import EpisodeSpec
 
-_OBS = Observation({"cam": np.zeros((8, 8, 3), np.uint8)}, np.zeros(7), "bench")
-_STEP = StepResult(_OBS, False)
-_SPACE = ActionSpace("bench7", 7)
-
-
-class _Env:
-    def __init__(self, busy_ms: float) -> None:
-        self.busy_s = busy_ms / 1000.0
-
-    def reset(self, episode: EpisodeSpec) -> Observation:
-        return _OBS
-
-    def step(self, action: np.ndarray) -> StepResult:
-        if self.busy_s:
-            end = time.perf_counter() + self.busy_s
-            while time.perf_counter() < end:  # CPU work, not sleep: it competes for cores
-                pass
-        return _STEP
-
-    def episode_info(self) -> Mapping[str, Any]:
-        return {}
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass
-class _Suite:
-    busy_ms: float = 0.0
-    steps: int = 200
-    name: str = "bench"
-    action_space: ActionSpace = field(default_factory=lambda: _SPACE)
-    splits: Sequence[str] = ("default",)
-    camera_shapes: Mapping[str, tuple[int, int, int]] = field(default_factory=lambda: {"cam": (8, 8, 3)})
-    state_dim: int = 7
-    env_memory_gb: float = 0.1
-
-    def tasks(self) -> Sequence[TaskInfo]:
-        return [TaskInfo("t", "bench", self.steps)]
-
-    def episodes(self, task: str, split: str, n: int | None) -> list[EpisodeSpec]:
-        return [EpisodeSpec(self.name, task, split, i, i, self.steps) for i in range(n or 1)]
-
-    def make_env(self, task: str, split: str) -> _Env:
-        return _Env(self.busy_ms)
-
-
-def bench_suite(**options: Any) -> Suite:
-    return _Suite(**options)
-
-
-class ConstantPolicy:
-    """Zero-cost policy: the same pre-built chunk every call (a benchmark fixture, shared with the suite
-    benchmarks). `started` is stamped by `reset`, which the episode loop calls right after env.reset,
-    so it marks the start of the policy-step phase."""
-
-    spec = PolicySpec("constant", "constant", None, None, "none", description="benchmark fixture")
-
-    def __init__(self, action: np.ndarray, chunk: int = 16) -> None:
-        self.chunk = ActionChunk(
-            np.tile(np.asarray(action, dtype=np.float64), (chunk, 1)),
-            {"total": 0.0},
-            {"video": 0, "action": 0},
-        )
-        self.started = 0.0
-
-    def reset(self, episode: EpisodeSpec, instruction: str) -> None:
-        self.started = time.perf_counter()
-
-    def act(self, obs: Observation) -> ActionChunk:
-        return self.chunk
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass
-class _ConstantFactory:
-    """Options: `action` (default zeros of the suite's action dimension), `chunk` (default 16)."""
-
-    spec: PolicySpec = field(default_factory=lambda: ConstantPolicy.spec)
-
-    def build(self, suite: Suite, options: Mapping[str, Any]) -> ConstantPolicy:
-        action = options.get("action", np.zeros(suite.action_space.dim))
-        return ConstantPolicy(np.asarray(action), int(options.get("chunk", 16)))
-
-
-constant_policy = _ConstantFactory()
+# The benchmark's suite (harness.testing's, zero-cost or burning CPU per step), as the runner's
+# workers build it from a config.
+SUITE = "harness.testing:fake_suite"
+_SHAPE: dict[str, Any] = {"name": "bench", "instruction": "bench"}
 
 
 def _per_step_us(steps: int, chunk: int, repeats: int) -> tuple[float, float]:
     from harness.worker import run_episode
 
-    env, policy = _Env(0.0), ConstantPolicy(np.zeros(7), chunk)
+    suite = FakeSuite(**_SHAPE)
+    env, policy = suite.make_env("t", "default"), ConstantPolicy(np.zeros(suite.action_space.dim), chunk)
     spec = EpisodeSpec("bench", "t", "default", 0, 0, steps)
     raw, harness = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        env.reset(spec)
+        obs = env.reset(spec)
         done = 0
         while done < steps:
-            for a in policy.act(_OBS).actions:
+            for a in policy.act(obs).actions:
                 env.step(a)
                 done += 1
                 if done >= steps:
                     break
         raw.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        run_episode(env, policy, spec, _SPACE, policy_id="zero")
+        run_episode(env, policy, spec, suite.action_space, policy_id="zero")
         harness.append(time.perf_counter() - t0)
     return 1e6 * min(raw) / steps, 1e6 * min(harness) / steps
 
@@ -160,13 +68,8 @@ def _runner_seconds(
     shutil.rmtree(out, ignore_errors=True)
     config = parse_config(
         {
-            "policies": ["harness.bench_overhead:constant_policy"],
-            "suites": [
-                {
-                    "name": "harness.bench_overhead:bench_suite",
-                    "options": {"busy_ms": busy_ms, "steps": steps},
-                }
-            ],
+            "policies": ["harness.testing:constant_policy"],
+            "suites": [{"name": SUITE, "options": {**_SHAPE, "busy_ms": busy_ms, "steps": steps}}],
             "episodes": episodes,
             "workers": workers,
             "out": str(out),

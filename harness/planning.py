@@ -8,7 +8,7 @@ the directory's lock (harness/outlock.py), which the run holds until it is recor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from harness.outlock import OutputLock
 from harness.realtime import ExecutionPlan, resolve_executions
 from harness.sizing import default_workers, env_memory_gb
 from harness.store import STORE_NAME, Store, manifest_hash
-from harness.types import PolicySpec, Suite
+from harness.types import PolicySpec, Preflights, Suite, Validates
 
 
 @dataclass
@@ -58,9 +58,8 @@ def plan(config: RunConfig, shard: tuple[int, int] | None = None) -> Plan:
     for scfg in config.suites:
         entry = entry_protocol(scfg)  # an unknown protocol stops here, before any suite is built
         suite = build_suite(scfg)
-        preflight = getattr(suite, "preflight", None)
-        if callable(preflight):
-            preflight()
+        if isinstance(suite, Preflights):
+            suite.preflight()
         suites[suite.name] = by_config_name[scfg.name] = suite
         suite_refs[suite.name] = (scfg.name, entry.options)  # workers build it as planned here
         rec = protocols.record(
@@ -84,9 +83,8 @@ def plan(config: RunConfig, shard: tuple[int, int] | None = None) -> Plan:
         # A factory may check its options against each suite before any worker starts (missing
         # checkpoint, wrong action dimension, unreachable server) and return the spec it resolved
         # for that suite (backend, checkpoint, whether trained, shifts, NFE): what the store records.
-        validate: Callable[..., Any] | None = getattr(factory, "validate", None)
         for name, suite in suites.items():
-            resolved = validate(suite, dict(pcfg.options)) if callable(validate) else None
+            resolved = factory.validate(suite, dict(pcfg.options)) if isinstance(factory, Validates) else None
             if isinstance(resolved, PolicySpec):
                 spec = resolved
             suite_specs[(pcfg.id, name)] = resolved if isinstance(resolved, PolicySpec) else factory.spec

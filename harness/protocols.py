@@ -71,7 +71,10 @@ def lookup(suite: str, factory: Any, name: str | None) -> ProtocolProfile | None
     if not profiles and ":" not in name:
         raise UserError(f"suite '{suite}' declares no evaluation protocols; remove `protocol: {name}`")
     known: Registry[ProtocolProfile] = Registry(
-        "protocol", f"wambench.protocols.{suite}", check=lambda obj: isinstance(obj, ProtocolProfile)
+        "protocol",
+        f"wambench.protocols.{suite}",
+        check=lambda obj: isinstance(obj, ProtocolProfile),
+        see="see `wambench list protocols`",
     )
     for profile in profiles:
         known.register(profile.name, profile)

@@ -204,13 +204,17 @@ class Suite(Protocol):
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """What a registered policy is, without building it (for listing, provenance and reports)."""
+    """What a registered policy is, without building it (for listing, provenance and reports).
+
+    `backend` names what runs it (a WAM backend, "scripted", ...); a policy that says nothing has
+    none ("none"): which backend a WAM defaults to is the WAM factory's business, not the contract's.
+    """
 
     name: str
     method: str
     nfe_video: int | None = None
     nfe_action: int | None = None
-    backend: str = "tiny"
+    backend: str = "none"
     checkpoint: str | None = None
     description: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)  # samplers, shifts, CFG, ...
@@ -248,3 +252,48 @@ class PolicyFactory(Protocol):
 # how other projects' clients name its cameras, `client_camera_keys` (protocol -> camera -> key).
 class SuiteFactory(Protocol):
     def __call__(self, **options: Any) -> Suite: ...
+
+
+# ---- optional hooks: what the harness calls when a plugin implements it -----------------------------
+
+
+@runtime_checkable
+class Observes(Protocol):
+    """Optional on a Policy: sees every observation of an episode, not only those act() receives
+    (the observations between chunks; LingBot-VA keeps a chunk's frames as the next chunk's context)."""
+
+    def observe(self, obs: Observation) -> None: ...
+
+
+@runtime_checkable
+class Preflights(Protocol):
+    """Optional on a Suite: checks this machine can run it (simulator, assets, GPU) when a run is
+    planned, before any worker starts; raises SetupError with the fix."""
+
+    def preflight(self) -> None: ...
+
+
+@runtime_checkable
+class Validates(Protocol):
+    """Optional on a PolicyFactory: checks a run's options against each suite in the main process,
+    before any worker starts (missing checkpoint, wrong action dimension, unreachable server), and
+    returns the spec it resolved (backend, checkpoint, whether trained), which the store records; None
+    where it cannot say without building."""
+
+    def validate(self, suite: Suite, options: Mapping[str, Any]) -> PolicySpec | None: ...
+
+
+@runtime_checkable
+class Doctor(Protocol):
+    """What `wambench doctor NAME` runs (entry-point group `wambench.doctors`, or a suite factory that
+    implements it): every problem that stops the suite running here, each with its fix; [] when ready.
+    A module with a `doctor` function qualifies."""
+
+    def doctor(self, **options: Any) -> list[str]: ...
+
+
+@runtime_checkable
+class DescribesSource(Protocol):
+    """Optional beside Doctor: one line saying what it found (e.g. which install it would run)."""
+
+    def doctor_source(self, **options: Any) -> str: ...

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from harness import registry
+from harness.chunks import EpisodeSteps
 from harness.errors import UserError
 from harness.images import image_requests
 from harness.manifest import construct_suite
@@ -35,7 +36,7 @@ from harness.realtime.plan import ExecutionPlan
 from harness.realtime.strategy import refuse_strategy
 from harness.realtime.timeline import Timeline
 from harness.records import ChunkRecord, EpisodeRecord
-from harness.types import ActionChunk, ActionSpace, Env, EpisodeError, EpisodeSpec, Policy, Suite
+from harness.types import ActionChunk, ActionSpace, Env, EpisodeError, EpisodeSpec, Observes, Policy, Suite
 from harness.video import VideoRecorder, video_relpath
 
 
@@ -112,11 +113,11 @@ def run_episode(
     when the next chunk is asked for; None is sync with the policy's measured chunk times.
     """
     t0 = time.perf_counter()
-    steps, success = 0, False
+    episode = EpisodeSteps(spec.max_steps)
     chunks: list[ChunkRecord] = []
     info: dict[str, Any] = {}
     outcome, error = "failure", None
-    observe = getattr(policy, "observe", None)
+    observe = policy.observe if isinstance(policy, Observes) else None
     request_images = image_requests(env, policy, recorder)  # tells an env that defers rendering
     timeline = Timeline.for_episode(execution, suite, spec)
     try:
@@ -127,31 +128,28 @@ def run_episode(
         policy.reset(spec, obs.instruction or instruction)
         if recorder is not None:
             recorder.add(obs)
-        while steps < spec.max_steps and not success:
+        while episode.running:
             chunk = policy.act(obs)
             actions = _executed_actions(chunk, action_space)
             chunks.append(
                 ChunkRecord(len(chunks), dict(chunk.timings), dict(chunk.nfe), chunk.device, is_warmup())
             )
-            for i, action in enumerate(timeline.actions(actions, chunk.timings, steps)):
+            for i, action in enumerate(timeline.actions(actions, chunk.timings, episode.taken)):
                 del obs  # hold nothing across a step: an env may render only what a policy keeps
                 # sync: the chunk's rows run, then act() reads; delayed: act() may come at any step,
                 # so every observation is rendered (deferred rendering is for sync runs)
                 request_images(len(actions) - 1 - i if timeline.mode == "sync" else 0)
                 result = env.step(action)
-                steps += 1
-                obs, succeeded = result.obs, result.success
+                stop = episode.stepped(result.success)
+                obs = result.obs
                 del result
                 if recorder is not None:
                     recorder.add(obs)
                 if observe is not None:
                     observe(obs)
-                if succeeded:
-                    success = True
+                if stop:
                     break
-                if steps >= spec.max_steps:
-                    break
-        outcome = "success" if success else "failure"
+        outcome = "success" if episode.success else "failure"
         info = dict(env.episode_info())
     except Exception as exc:  # any env/policy fault is this episode's error, not the worker's death
         outcome, error = "error", _error_text(exc)
@@ -159,13 +157,13 @@ def run_episode(
         policy=policy_id,
         key=spec.key,
         outcome=outcome,
-        steps=steps,
+        steps=episode.taken,
         wall_s=time.perf_counter() - t0,
         attempt=attempt,
         error=error,
         info=info,
         chunks=timeline.annotate(chunks),
-        execution=timeline.metrics(steps),
+        execution=timeline.metrics(episode.taken),
     )
 
 

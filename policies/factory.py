@@ -106,20 +106,8 @@ class WamPolicyFactory:
         return f"WamPolicyFactory({self.method.policy_name})"
 
 
-# -- the paper's methods, registered -----------------------------------------------------------------
-teacher_25v50a = WamPolicyFactory(methods.TEACHER_25V50A)
-teacher_20v50a = WamPolicyFactory(methods.TEACHER_20V50A)
-teacher_1v2a = WamPolicyFactory(methods.TEACHER_1V2A)
-teacher_1v1a = WamPolicyFactory(methods.TEACHER_1V1A)
-naive_joint_lcm_1v2a, naive_joint_lcm_1v1a = map(WamPolicyFactory, methods.NAIVE_JOINT_LCM)
-video_only_lcm_1v2a, video_only_lcm_1v1a = map(WamPolicyFactory, methods.VIDEO_ONLY_LCM)
-video_only_lcm_reg_1v2a, video_only_lcm_reg_1v1a = map(WamPolicyFactory, methods.VIDEO_ONLY_LCM_REG)
-dmd2_reg_1v2a, dmd2_reg_1v1a = map(WamPolicyFactory, methods.DMD2_REG)
-joint_dmd2_1v2a, joint_dmd2_1v1a = map(WamPolicyFactory, methods.JOINT_DMD2)
-flash_wam_1v2a, flash_wam_1v1a = map(WamPolicyFactory, methods.FLASH_WAM)
+# -- the paper's methods, registered ------------------------------------------------------------------
+# The `wambench.policies` entry point `wam` names this table: every method's policy name -> its factory.
+POLICIES: dict[str, WamPolicyFactory] = {m.policy_name: WamPolicyFactory(m) for m in methods.ALL_METHODS}
 
-FACTORIES: dict[str, WamPolicyFactory] = {
-    method.policy_name: WamPolicyFactory(method) for method in methods.ALL_METHODS
-}
-
-__all__ = ["DEFAULT_BACKEND", "FACTORIES", "WamPolicyFactory"]
+__all__ = ["DEFAULT_BACKEND", "POLICIES", "WamPolicyFactory"]

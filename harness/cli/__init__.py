@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import argparse
 import errno
-import importlib
 import sqlite3
 import sys
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from typing import Any, NoReturn
 
 from harness.errors import StorageError, UserError
 from harness.outlock import describe_os_error
+from harness.registry import Registry
 from harness.storeio import storage_error
 
-# Subcommand modules under harness.cli; each defines register(subparsers) and sets a `func` default
-# that takes the parsed args and returns an exit code.
-COMMANDS: tuple[str, ...] = (
-    "listing",
-    "run",
-    "info",
-    "export",
-    "bench",
-    "latency",
-    "doctor",
-    "report",
-    "compare",
-    "serve",
-)
+# Our commands, in `wambench --help` order: name -> the module under harness.cli that defines
+# register(subparsers) and sets a `func` default taking the parsed args and returning an exit code.
+COMMANDS: dict[str, str] = {
+    "list": "listing",
+    "run": "run",
+    "info": "info",
+    "export": "export",
+    "bench": "bench",
+    "latency": "latency",
+    "doctor": "doctor",
+    "report": "report",
+    "compare": "compare",
+    "serve": "serve",
+}
+
+
+def _is_command(obj: Any) -> bool:
+    return callable(getattr(obj, "register", None))
+
+
+# Every command: ours, then plugins' (e.g. a suite's own tools, `wambench robotwin seeds`) through the
+# `wambench.commands` entry points, each a module with register(subparsers), imported only to build the
+# parser. A plugin that claims one of our names is refused (the name then says so when run).
+commands: Registry[Any] = Registry("command", "wambench.commands", check=_is_command, references=False)
+for _name, _module in COMMANDS.items():
+    commands.register(_name, f"harness.cli.{_module}")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STORAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -44,23 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wambench", description=__doc__)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(f"harness.cli.{name}").register(sub)
-    # Plugins (e.g. a suite's own tools, `wambench robotwin seeds`) add commands through entry points:
-    # each names a module with register(subparsers). Imported only to build the parser.
-    for ep in entry_points(group="wambench.commands"):
+    plugins = sorted(set(commands.names()) - set(COMMANDS))
+    for name in [n for n in COMMANDS if n in commands.names()] + plugins:
         try:
-            ep.load().register(sub)
+            commands.get(name).register(sub)
         except Exception as exc:  # a broken plugin must not take `wambench info` down with it
-            _unavailable(sub, ep.name, ep.value, exc)
+            _unavailable(sub, name, commands.source(name), exc)
     return parser
 
 
-def _unavailable(sub: Any, name: str, module: str, exc: Exception) -> None:
+def _unavailable(sub: Any, name: str, source: str, exc: Exception) -> None:
     """A plugin command that failed to import: listed, and one line saying why when it is run."""
     if name in sub.choices:
         return
-    why = f"command '{name}' could not be loaded ({module}: {type(exc).__name__}: {exc})"
+    detail = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+    why = f"command '{name}' could not be loaded ({source}): {detail}"
 
     def fail(args: argparse.Namespace) -> int:
         raise UserError(f"{why}; reinstall wambench (`make setup`) or remove the plugin")

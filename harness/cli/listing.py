@@ -1,8 +1,9 @@
-"""`wambench list suites|policies|configs|tasks SUITE|protocols [SUITE] [--format table|json|csv]`."""
+"""`wambench list suites|policies|configs|tasks SUITE|protocols [SUITE]|benchmarks [--format ...]`."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 from typing import Any
 
 from harness import protocols, registry
@@ -13,9 +14,10 @@ from harness.errors import UserError
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "list", help="list registered suites, policies, shipped configs, tasks, or evaluation protocols"
+        "list",
+        help="list registered suites, policies, shipped configs, tasks, evaluation protocols, or benchmarks",
     )
-    p.add_argument("what", choices=["suites", "policies", "configs", "tasks", "protocols"])
+    p.add_argument("what", choices=["suites", "policies", "configs", "tasks", "protocols", "benchmarks"])
     p.add_argument("suite", nargs="?", help="for `list tasks` (needed) and `list protocols`: the suite")
     add_format_flag(p)
     p.set_defaults(func=run)
@@ -59,6 +61,20 @@ def _policies() -> tuple[list[str], list[dict[str, Any]]]:
             }
         )
     return ["policy", "method", "NFE video", "NFE action", "backend", "samplers"], rows
+
+
+def _benchmarks() -> tuple[list[str], list[dict[str, Any]]]:
+    """The `wambench.benchmarks` entry points, each with the first line of what it documents."""
+    rows: list[dict[str, Any]] = []
+    for name in registry.benchmarks.names():
+        try:
+            main = registry.benchmarks.get(name)
+            doc = inspect.getdoc(main) or inspect.getdoc(inspect.getmodule(main)) or ""
+            about = doc.strip().splitlines()[0] if doc.strip() else ""
+        except Exception as exc:  # one broken plugin must not hide the others
+            about = _why(exc)
+        rows.append({"benchmark": name, "from": registry.benchmarks.reference(name) or "-", "about": about})
+    return ["benchmark", "from", "about"], rows
 
 
 def _why(exc: Exception) -> str:
@@ -106,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
         columns, rows = _suites()
     elif args.what == "policies":
         columns, rows = _policies()
+    elif args.what == "benchmarks":
+        columns, rows = _benchmarks()
     elif args.what == "protocols":
         columns, rows, notes = protocol_rows(args.suite)
         print_rows(columns, rows, args.format)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
+import harness
 from harness import runner
 from harness.config import config_from, read_config
 from harness.errors import UserError
 from harness.store import Store
 from harness.summary import print_status
+
+if TYPE_CHECKING:
+    from harness.runner import Plan
 
 
 def register(sub: Any) -> None:
@@ -138,22 +142,24 @@ def run(args: argparse.Namespace) -> int:
     data, default_name = read_config(args.config)  # read and parsed once: the overrides see the same data
     base = data if isinstance(data, dict) else {}
     config = config_from(data, args.config, default_name, overrides_from_args(args, base))
-    shard = runner.parse_shard(args.shard)
-    plan = runner.plan(config, shard)
     console = Console(stderr=True)
-    console.print(
-        f"wambench run {config.name}: {len(plan.manifest)} episodes x {len(plan.policy_specs)} policies, "
-        f"{plan.workers} {'Ray actors' if config.executor == 'ray' else 'workers'} -> {plan.out}",
-        highlight=False,
-    )
-    if plan.workers_note:
-        console.print(f"  {plan.workers_note}", highlight=False)
-    result = runner.execute(plan)
-    with Store.open(plan.out) as store:
+
+    def announce(plan: Plan) -> None:
+        console.print(
+            f"wambench run {config.name}: {len(plan.manifest)} episodes x {len(plan.policy_specs)} "
+            f"policies, {plan.workers} {'Ray actors' if config.executor == 'ray' else 'workers'} -> "
+            f"{plan.out}",
+            highlight=False,
+        )
+        if plan.workers_note:
+            console.print(f"  {plan.workers_note}", highlight=False)
+
+    result = harness.run(config, shard=runner.parse_shard(args.shard), on_plan=announce)
+    with Store.open(result.out) as store:
         print_status(store)
     if result.interrupted:
         console.print(
-            f"interrupted: finished episodes are stored in {plan.out}; run the same command to resume."
+            f"interrupted: finished episodes are stored in {result.out}; run the same command to resume."
         )
         return 130
     console.print(
@@ -164,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     if result.failed:
         console.print(
             f"[red]{result.errors_left} episodes ended in error[/] "
-            f"(see `wambench info {escape(str(plan.out))} --errors`)"
+            f"(see `wambench info {escape(str(result.out))} --errors`)"
         )
         return 1
     return 0

@@ -7,7 +7,6 @@ policy is built; the warm-iteration minimum is checked again on what was actuall
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,18 +21,11 @@ from harness.latency.record import record
 from harness.latency.reference import DEFAULT_BUDGET_MS, teacher_steps
 from harness.latency.runner import RunResult
 from harness.latency.stats import CV_WARN, MIN_WARM_ITERS, ConfigStats, config_stats
-from harness.latency.suite import resolve_suite
+from harness.latency.suite import ResolvedSuite, resolve_suite
+from harness.latency.summary import Summary, header, print_summary, store_config, write_csv
 from harness.latency.sweep import SweepAnalysis, analyze, default_grid, parse_grid
-from harness.latency.tables import (
-    breakdown_table,
-    config_table,
-    headline,
-    paper_table,
-    stage_table,
-    sweep_table,
-)
 from harness.timing import device_name
-from harness.types import PolicySpec
+from harness.types import Observation, PolicySpec
 
 
 @dataclass
@@ -112,38 +104,20 @@ def _validate(req: LatencyRequest) -> tuple[list[Any], str, tuple[int, int] | No
 
 
 def run_latency(req: LatencyRequest, echo: Callable[[str], None] = print) -> LatencyOutcome:
+    """Validate, measure, summarise, print (through `echo`), store."""
     factories, dtype, teacher, grid = _validate(req)
     resolved = resolve_suite(req.suite)
-    n_obs = req.warmup + req.iters
-    observations = (
-        recorded_observations(req.obs, resolved.geometry, n_obs)
-        if req.obs
-        else synthetic_observations(resolved.geometry, n_obs, req.seed)
-    )
+    observations = _observations(req, resolved)
     if req.threads:
         import torch
 
         torch.set_num_threads(req.threads)
-    import torch
-
     dev_name = device_name(req.device)
-    if req.sweep:
-        settings = [Setting(req.policies[0], v, a, req.options) for v, a in grid]
-    else:
-        settings = [Setting(p, None, None, req.options) for p in req.policies]
-    warnings = [resolved.note] if resolved.note else []
-    done = [0]
-
-    def progress(res: RunResult) -> None:
-        done[0] += 1
-        warm = [x.total for x in res.warm]
-        mean = sum(warm) / len(warm) if warm else float("nan")
-        print(
-            f"[{done[0]}/{len(settings)}] {res.policy} {res.label}: warm mean {mean:.1f} ms, "
-            f"cold {res.cold.total:.1f} ms",
-            file=sys.stderr,
-        )
-
+    settings = (
+        [Setting(req.policies[0], v, a, req.options) for v, a in grid]
+        if req.sweep
+        else [Setting(p, None, None, req.options) for p in req.policies]
+    )
     results = measure_all(
         settings,
         resolved.suite,
@@ -155,167 +129,89 @@ def run_latency(req: LatencyRequest, echo: Callable[[str], None] = print) -> Lat
         chunks_per_episode=req.chunks_per_episode,
         seed=req.seed,
         interleave=req.interleave,
-        progress=progress,
+        progress=_progress(len(settings)),
     )
     stats = [config_stats(r, min_warm=req.min_warm, cv_warn=req.cv_warn) for r in results]
-    for st in stats:
-        warnings.extend(st.warnings)
-    if any(st.total.cv > req.cv_warn for st in stats):
-        hints = (
-            [] if req.interleave or len(settings) < 2 else ["--interleave (round-robin over configurations)"]
-        )
-        if req.sweep and req.stat != "p50":
-            hints.append("--stat p50 (fit medians)")
-        if hints:
-            warnings.append(
-                f"on a shared machine, {' and '.join(hints)} make the comparison robust to slow spells"
-            )
-
-    analysis = None
-    echo(
-        f"wambench latency: suite {req.suite} (geometry: {resolved.geometry.source}), device {dev_name}, "
-        f"dtype {dtype}, torch {torch.__version__} (threads: {torch.get_num_threads()}), "
-        f"warm-up {req.warmup}, warm iterations {req.iters}"
-    )
-    if req.sweep:
-        assert teacher is not None
-        analysis = analyze(
-            list(zip(results, stats, strict=True)),
-            suite=req.suite,
-            teacher=teacher,
-            budget_ms=req.budget_ms,
-            budget_stat=req.budget_stat,
-            weighting=req.weighting,
-            stat=req.stat,
-        )
-        echo("")
-        echo(sweep_table(analysis, dev_name))
-        echo("")
-        echo(breakdown_table([r.label for r in results], stats, dev_name, req.suite))
-        for steps in ((1, 1), (1, 2)):
-            line = headline(analysis, steps)
-            if line:
-                echo(line)
-    else:
-        echo("")
-        labels = [f"{r.policy} [{r.label}]" for r in results]
-        echo(config_table(labels, stats, dev_name, teacher))
-        echo("")
-        echo(breakdown_table(labels, stats, dev_name, req.suite))
-        for r, s in zip(results, stats, strict=True):
-            echo("")
-            echo(stage_table(s, dev_name).replace(s.label, f"{r.policy} [{s.label}]", 1))
-            echo(f"drift over the episode: {s.drift:+.3f} ms per chunk")
-    paper = paper_table(req.suite)
-    if paper:
-        echo("")
-        echo(paper)
-    if any(s.total.n < 100 for s in stats):
-        echo("note: with fewer than 100 warm chunks, p99 is close to the maximum")
-    if warnings:
-        echo("")
-        echo("WARNINGS")
-        for w in warnings:
-            echo(f"- {w}")
-
-    store_path = None
-    if req.out:
-        specs: dict[str, PolicySpec] = {f.spec.name: f.spec for f in factories}
-        config = {
-            "command": "latency",
-            "policies": list(req.policies),
-            "suite": req.suite,
-            "geometry_source": resolved.geometry.source,
-            "camera_shapes": {k: list(v) for k, v in resolved.geometry.camera_shapes.items()},
-            "state_dim": resolved.geometry.state_dim,
-            "device": req.device,
-            "device_name": dev_name,
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "dtype": dtype,
-            "warmup": req.warmup,
-            "iters": req.iters,
-            "chunks_per_episode": req.chunks_per_episode,
-            "interleave": req.interleave,
-            "stat": req.stat,
-            "observations": req.obs or f"synthetic(seed={req.seed})",
-            "sweep": req.sweep,
-            "grid": [list(c) for c in grid],
-            "teacher": list(teacher) if teacher else None,
-            "budget_ms": req.budget_ms,
-            "budget_stat": req.budget_stat,
-            "options": dict(req.options),
-            "configs": [
-                {"policy": r.policy, "label": r.label, "steps": list(r.nfe_steps), "nfe": s.nfe}
-                for r, s in zip(results, stats, strict=True)
-            ],
-        }
-        if analysis:
-            m = analysis.model
-            config["fit"] = {
-                "c0": m.c0,
-                "c_video": m.c_video,
-                "c_action": m.c_action,
-                "r2": m.r2,
-                "stat": analysis.stat,
-                "weighting": m.weighting,
-            }
-        store_path, run_id = record(
-            req.out,
-            results,
-            suite=req.suite,
-            device_name=dev_name,
-            config=config,
-            specs=specs,
-        )
-        echo(f"\nstored {sum(len(r.samples) for r in results)} chunks (run {run_id}) in {store_path}")
+    warnings = [resolved.note] if resolved.note else []
+    warnings += [w for st in stats for w in st.warnings] + _noise_hints(req, stats, len(settings))
+    echo(header(req, resolved, dtype, dev_name))
+    analysis = _analyze(req, teacher, results, stats) if req.sweep else None
+    summary = Summary(resolved, dtype, dev_name, teacher, grid, results, stats, analysis, warnings)
+    print_summary(req, summary, echo)
+    store_path = _store(req, summary, factories, echo) if req.out else None
     if req.csv:
         write_csv(req.csv, results, stats, analysis, dev_name)
         echo(f"wrote {req.csv}")
     return LatencyOutcome(results, stats, analysis, dev_name, warnings, store_path)
 
 
-def write_csv(
-    path: str | Path,
-    results: Sequence[RunResult],
-    stats: Sequence[ConfigStats],
-    analysis: SweepAnalysis | None,
-    device: str,
-) -> None:
-    rows_by_label = {r.label: r for r in analysis.rows} if analysis else {}
-    fields = [
-        "policy", "config", "device", "nfe_video", "nfe_action", "warm_n", "cold_ms", "mean_ms", "p50_ms",
-        "p90_ms", "p99_ms", "cv", "ci_low_ms", "fit_ms", "reported_ms", "speedup_measured", "speedup_model",
-        "meets_budget",
-    ]  # fmt: skip
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        for r, s in zip(results, stats, strict=True):
-            row = rows_by_label.get(s.label) if analysis else None
-            w.writerow(
-                {
-                    "policy": r.policy,
-                    "config": s.label,
-                    "device": device,
-                    "nfe_video": s.nfe.get("video"),
-                    "nfe_action": s.nfe.get("action"),
-                    "warm_n": s.total.n,
-                    "cold_ms": s.cold.get("total"),
-                    "mean_ms": s.total.mean,
-                    "p50_ms": s.total.p50,
-                    "p90_ms": s.total.p90,
-                    "p99_ms": s.total.p99,
-                    "cv": s.total.cv,
-                    "ci_low_ms": s.total.ci_low,
-                    "fit_ms": row.predicted if row else None,
-                    "reported_ms": row.reported if row else None,
-                    "speedup_measured": row.speedup_measured if row else None,
-                    "speedup_model": row.speedup_model if row else None,
-                    "meets_budget": row.meets_budget if row else None,
-                }
-            )
+def _analyze(
+    req: LatencyRequest,
+    teacher: tuple[int, int] | None,
+    results: list[RunResult],
+    stats: list[ConfigStats],
+) -> SweepAnalysis:
+    assert teacher is not None  # _validate refused a sweep without one
+    return analyze(
+        list(zip(results, stats, strict=True)),
+        suite=req.suite,
+        teacher=teacher,
+        budget_ms=req.budget_ms,
+        budget_stat=req.budget_stat,
+        weighting=req.weighting,
+        stat=req.stat,
+    )
+
+
+def _store(req: LatencyRequest, s: Summary, factories: list[Any], echo: Callable[[str], None]) -> Path:
+    assert req.out is not None
+    specs: dict[str, PolicySpec] = {f.spec.name: f.spec for f in factories}
+    store_path, run_id = record(
+        req.out,
+        s.results,
+        suite=req.suite,
+        device_name=s.device_name,
+        config=store_config(req, s),
+        specs=specs,
+    )
+    echo(f"\nstored {sum(len(r.samples) for r in s.results)} chunks (run {run_id}) in {store_path}")
+    return store_path
+
+
+def _observations(req: LatencyRequest, resolved: ResolvedSuite) -> list[Observation]:
+    n_obs = req.warmup + req.iters
+    if req.obs:
+        return recorded_observations(req.obs, resolved.geometry, n_obs)
+    return synthetic_observations(resolved.geometry, n_obs, req.seed)
+
+
+def _progress(n_settings: int) -> Callable[[RunResult], None]:
+    """One stderr line per configuration as it finishes."""
+    done = [0]
+
+    def progress(res: RunResult) -> None:
+        done[0] += 1
+        warm = [x.total for x in res.warm]
+        mean = sum(warm) / len(warm) if warm else float("nan")
+        print(
+            f"[{done[0]}/{n_settings}] {res.policy} {res.label}: warm mean {mean:.1f} ms, "
+            f"cold {res.cold.total:.1f} ms",
+            file=sys.stderr,
+        )
+
+    return progress
+
+
+def _noise_hints(req: LatencyRequest, stats: Sequence[ConfigStats], n_settings: int) -> list[str]:
+    """When a configuration's chunk times vary too much: the flags that make a comparison robust."""
+    if not any(st.total.cv > req.cv_warn for st in stats):
+        return []
+    hints = [] if req.interleave or n_settings < 2 else ["--interleave (round-robin over configurations)"]
+    if req.sweep and req.stat != "p50":
+        hints.append("--stat p50 (fit medians)")
+    if not hints:
+        return []
+    return [f"on a shared machine, {' and '.join(hints)} make the comparison robust to slow spells"]
 
 
 __all__ = ["LatencyOutcome", "LatencyRequest", "run_latency", "write_csv"]

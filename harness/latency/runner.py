@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import UserError
-from harness.types import EpisodeSpec, Observation, Policy
+from harness.types import ActionChunk, EpisodeSpec, Observation, Policy
 
 # The outside measurement is reported as this extra stage (stored in the chunk's stages_json).
 HARNESS_STAGE = "harness_total"
@@ -73,10 +73,13 @@ def _device_sync(device: str) -> Callable[[], None]:
 
 
 class ChunkLoop:
-    """One policy's side of the loop: its episodes, its chunk count, its samples.
+    """One policy's side of the loop: its episodes, its chunk count, its samples. The one env-less
+    per-chunk loop: `wambench latency` and `wambench bench sampler` both time chunks with it.
 
     Several loops can be stepped in turn (`run_interleaved`), so that slow spells of a shared machine
     fall on every configuration alike instead of on whichever happened to be measured then.
+    `episode(k)` gives the k-th episode's spec and `instruction` the one reset passes (defaults: the
+    latency tool's, and the first observation's); `min_warmup` 0 lets a caller count the cold chunk.
     """
 
     def __init__(
@@ -91,8 +94,11 @@ class ChunkLoop:
         device: str = "cpu",
         chunks_per_episode: int = 0,
         seed: int = 0,
+        episode: Callable[[int], EpisodeSpec] | None = None,
+        instruction: str | None = None,
+        min_warmup: int = 1,
     ) -> None:
-        if warmup < 1:
+        if warmup < min_warmup:
             raise UserError("--warmup must be at least 1: the first (cold) chunk is never a warm sample")
         if iters < 1:
             raise UserError("--iters must be at least 1")
@@ -104,10 +110,16 @@ class ChunkLoop:
         self.n = warmup + iters
         self.per_episode = chunks_per_episode if chunks_per_episode > 0 else self.n
         self.suite, self.label, self.seed = suite, label, seed
+        self._episode_spec = episode or self._latency_episode
+        self._instruction = observations[0].instruction if instruction is None else instruction
         self._sync = _device_sync(device)
         self.samples: list[ChunkSample] = []
+        self.last: ActionChunk | None = None  # the latest chunk as the policy returned it
         self._episode = -1
         self._chunk = 0
+
+    def _latency_episode(self, k: int) -> EpisodeSpec:
+        return EpisodeSpec(self.suite, "latency", self.label, k, self.seed + k, 10**9, self.seed + k)
 
     @property
     def done(self) -> bool:
@@ -118,15 +130,14 @@ class ChunkLoop:
         if i % self.per_episode == 0:
             self._episode += 1
             self._chunk = 0
-            ep = self._episode
-            spec = EpisodeSpec(self.suite, "latency", self.label, ep, self.seed + ep, 10**9, self.seed + ep)
-            self.policy.reset(spec, self.observations[0].instruction)
+            self.policy.reset(self._episode_spec(self._episode), self._instruction)
         obs = self.observations[i % len(self.observations)]
         self._sync()
         t0 = time.perf_counter()
         out = self.policy.act(obs)
         self._sync()
         outside_ms = (time.perf_counter() - t0) * 1000.0
+        self.last = out
         timings = {str(k): float(v) for k, v in dict(out.timings).items()}
         if "total" not in timings:
             raise UserError(

@@ -7,53 +7,51 @@ so a researcher's backend needs no registration here.
 
 from __future__ import annotations
 
-import difflib
+import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from harness.errors import UserError
-from harness.registry import load_object
+from harness.registry import Registry
 
 BackendBuilder = Callable[[Any, Any, Mapping[str, Any]], Any]
 
-BACKENDS: dict[str, str] = {
-    "tiny": "policies.backends.tiny:build_tiny_policy",
-    "remote": "policies.backends.remote:build_remote_policy",
-    "lingbot": "policies.backends.lingbot:build_lingbot_policy",
-}
+BACKENDS: Registry[BackendBuilder] = Registry("WAM backend", check=callable)
+BACKENDS.register("tiny", "policies.backends.tiny:build_tiny_policy")
+BACKENDS.register("remote", "policies.backends.remote:build_remote_policy")
+BACKENDS.register("lingbot", "policies.backends.lingbot:build_lingbot_policy")
+
+
+@runtime_checkable
+class ValidatesBackend(Protocol):
+    """Optional on a backend's module, next to its builder: the checks a build would make, without
+    loading weights or connecting anywhere, raising UserError on bad input; returns the spec the
+    built policy will have, or None where it cannot say."""
+
+    def validate(self, method: Any, suite: Any, options: Mapping[str, Any]) -> Any: ...
 
 
 def validate_backend(name: str, method: Any, suite: Any, options: Mapping[str, Any]) -> Any:
-    """Run the backend module's optional `validate(method, suite, options) -> PolicySpec | None`.
-
-    A backend module may define `validate` next to its builder: the checks a build would make, without
-    loading weights or connecting anywhere, raising UserError on bad input. Without one, only the
-    backend name is checked here and the build reports the rest.
-    """
-    import sys
-
-    builder = get_backend(name)
-    check = getattr(sys.modules.get(getattr(builder, "__module__", "")), "validate", None)
-    return check(method, suite, options) if callable(check) else None
+    """Run the backend module's `validate(method, suite, options) -> PolicySpec | None` if it has one
+    (ValidatesBackend). Without one, only the backend name is checked here and the build reports the
+    rest."""
+    module = sys.modules.get(getattr(get_backend(name), "__module__", ""))
+    return module.validate(method, suite, options) if isinstance(module, ValidatesBackend) else None
 
 
 def register_backend(name: str, ref: str) -> None:
-    BACKENDS[name] = ref
+    BACKENDS.register(name, ref)
 
 
 def get_backend(name: str) -> BackendBuilder:
-    if name in BACKENDS:
-        ref = BACKENDS[name]
-    elif ":" in name:
-        ref = name
-    else:
-        close = difflib.get_close_matches(name, list(BACKENDS), n=2, cutoff=0.5)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise UserError(f"unknown WAM backend '{name}'{hint} (have: {', '.join(BACKENDS)}, or 'module:attr')")
-    builder = load_object(ref)
-    if not callable(builder):
-        raise UserError(f"backend '{name}' resolved to {builder!r}, which is not callable")
-    return builder
+    """A registered backend or a `module:attr` builder; unknown names suggest the closest."""
+    return BACKENDS.get(name)
 
 
-__all__ = ["BACKENDS", "BackendBuilder", "get_backend", "register_backend", "validate_backend"]
+__all__ = [
+    "BACKENDS",
+    "BackendBuilder",
+    "ValidatesBackend",
+    "get_backend",
+    "register_backend",
+    "validate_backend",
+]

@@ -71,19 +71,34 @@ def _suite(family: str) -> Any:
 
 
 def measure(name: str, suite: Any, options: dict[str, Any], warmup: int, chunks: int) -> dict[str, Any]:
+    """Time `chunks` consecutive chunks of one episode after `warmup`, through the latency tool's
+    env-less chunk loop (harness.latency.runner.ChunkLoop)."""
     from harness import registry
+    from harness.latency.runner import ChunkLoop
 
     policy = registry.policies.get(name).build(suite, options)
     policy.network = TimedNetwork(policy.network)
-    policy.reset(EpisodeSpec(suite.name, "bench", "default", 0, 0, 10**6, noise_seed=7), "bench")
+    loop = ChunkLoop(
+        policy,
+        _observations(suite, warmup + chunks),
+        warmup=warmup,
+        iters=chunks,
+        suite=suite.name,
+        label=name,
+        episode=lambda k: EpisodeSpec(suite.name, "bench", "default", k, k, 10**6, noise_seed=7),
+        instruction="bench",
+        min_warmup=0,
+    )
     totals, nets, stages = [], [], []
-    for i, obs in enumerate(_observations(suite, warmup + chunks)):
+    while not loop.done:
         before = policy.network.seconds
-        chunk = policy.act(obs)
-        if i >= warmup:
-            totals.append(chunk.timings["total"])
+        sample = loop.step()
+        if not sample.warmup:
+            totals.append(sample.timings["total"])
             nets.append((policy.network.seconds - before) * 1000.0)
-            stages.append(chunk.timings)
+            stages.append(sample.timings)
+    chunk = loop.last
+    assert chunk is not None
     med: Callable[[Sequence[float]], float] = statistics.median
     return {
         "policy": name,

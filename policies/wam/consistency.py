@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import UserError
+from harness.registry import Registry
 
 SIGMA_DATA = 0.5
 
@@ -67,23 +67,24 @@ LCM = ConsistencyFunction(
 )
 LINEAR = ConsistencyFunction("linear", _zero, _one, "Flash-WAM action stream: f = x - sigma v")
 
-_FUNCTIONS: dict[str, ConsistencyFunction] = {LCM.name: LCM, LINEAR.name: LINEAR}
+FUNCTIONS: Registry[ConsistencyFunction] = Registry(
+    "consistency function", check=lambda fn: isinstance(fn, ConsistencyFunction), references=False
+)
+FUNCTIONS.register(LCM.name, LCM)
+FUNCTIONS.register(LINEAR.name, LINEAR)
 
 
 def register(fn: ConsistencyFunction) -> None:
-    """Add a consistency function by name (a later one with the same name replaces it)."""
-    _FUNCTIONS[fn.name] = fn
+    """Add a consistency function by name (a name already taken is refused)."""
+    FUNCTIONS.register(fn.name, fn)
 
 
 def names() -> list[str]:
-    return sorted(_FUNCTIONS)
+    return FUNCTIONS.names()
 
 
 def get(name: str) -> ConsistencyFunction:
-    try:
-        return _FUNCTIONS[name]
-    except KeyError:
-        raise UserError(f"unknown consistency function '{name}' (have: {', '.join(names())})") from None
+    return FUNCTIONS.get(name)
 
 
-__all__ = ["LCM", "LINEAR", "SIGMA_DATA", "ConsistencyFunction", "get", "names", "register"]
+__all__ = ["FUNCTIONS", "LCM", "LINEAR", "SIGMA_DATA", "ConsistencyFunction", "get", "names", "register"]

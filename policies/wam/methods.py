@@ -1,8 +1,9 @@
 """The paper's methods, each a `WamMethod` value at one NFE configuration (data only).
 
-policies/factory.py registers each as a policy (the `wambench.policies` entry points of pyproject.toml
-name its attributes). To add a method, define a `WamMethod` and expose `WamPolicyFactory(method)`
-through your package's entry point; nothing here needs to change.
+policies/factory.py registers each as a policy: one `wambench.policies` entry point (pyproject.toml:
+`wam = "policies.factory:POLICIES"`) names its table of every method's policy name. To add a method,
+define a `WamMethod` and put `WamPolicyFactory(method)` in your own package's table (one entry point for
+all of its names); nothing here needs to change.
 
 Inference sampler: the LCM family's default is Euler on the student's velocity (as the released
 Flash-WAM server runs it); the option `sampler: consistency` applies each stream's consistency function

@@ -40,6 +40,10 @@ class LiberoFactory:
         installation check, no simulator): what `wambench latency` times a policy against here."""
         return _options.geometry(self.name, options)
 
+    def doctor(self, **options: Any) -> list[str]:
+        """`wambench doctor libero_spatial`: the package's checks (harness.types.Doctor)."""
+        return doctor(**options)
+
     def __repr__(self) -> str:
         return f"suites.libero:{self.name}"
 
@@ -51,6 +55,14 @@ libero_10 = LiberoFactory("libero_10")
 libero_long = LiberoFactory(
     "libero_long", "Alias of libero_10 (LIBERO-Long); the suite it builds is named libero_10 in results."
 )
+
+
+# The `wambench.policies` entry point `libero` names this table: the LIBERO-only baselines, imported
+# when first looked up.
+POLICIES: dict[str, str] = {
+    "libero-expert": "suites.libero.expert:libero_expert",
+    "libero-replay": "suites.libero.replay:libero_replay",
+}
 
 
 def doctor(**options: Any) -> list[str]:
@@ -85,6 +97,7 @@ def doctor(**options: Any) -> list[str]:
 
 
 __all__ = [
+    "POLICIES",
     "LiberoFactory",
     "LiberoSuite",
     "check_installed",

@@ -29,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.bench_overhead import ConstantPolicy, time_run
+from harness.bench_overhead import time_run
+from harness.chunks import EpisodeSteps
+from harness.testing import ConstantPolicy
 from harness.types import EpisodeSpec, Observation, StepResult
 
 HOLD = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0])
@@ -103,17 +105,15 @@ class RawLoop:
         for _ in range(self.options.num_steps_wait):
             raw, _, _, _ = self.env.step(wait)
         policy.reset(spec, instruction)
-        steps, success, digest = 0, False, hashlib.sha256()
-        while steps < spec.max_steps and not success:
+        episode, digest = EpisodeSteps(spec.max_steps), hashlib.sha256()
+        while episode.running:  # the harness's stopping rule, so both loops end at the same step
             chunk = policy.act(self.observation(raw, instruction))
             for action in np.asarray(chunk.executed, dtype=np.float64):
                 raw, _, done, _ = self.env.step(action)
                 digest.update(action.tobytes())
-                steps += 1
-                success = success or bool(done)
-                if success or steps >= spec.max_steps:
+                if episode.stepped(bool(done)):
                     break
-        return ("success" if success else "failure"), steps, digest.hexdigest()[:16]
+        return ("success" if episode.success else "failure"), episode.taken, digest.hexdigest()[:16]
 
     def close(self) -> None:
         self.env.close()
@@ -284,7 +284,7 @@ def runner_throughput(suite_name: str, task_index: int, steps: int, episodes: in
             {
                 "policies": [
                     {
-                        "name": "harness.bench_overhead:constant_policy",
+                        "name": "harness.testing:constant_policy",
                         "options": {"action": HOLD.tolist(), "chunk": 8},
                     }
                 ],

@@ -1,9 +1,9 @@
 """RoboTwin 2.0 suite (50 bimanual tasks, clean and randomized splits), RoboTwin's evaluation protocol.
 
 Entry points: `robotwin2(**options)` builds the Suite (registered as `wambench.suites: robotwin2`);
-`doctor(**options)` lists what this machine lacks to run it (`wambench doctor robotwin`). RoboTwin
-itself (a checkout of RoboTwin-Platform/RoboTwin at stable_2.0, its assets, a GPU) is imported only by
-an env, inside a worker. See suites/robotwin/README.md.
+`doctor(**options)` lists what this machine lacks to run it (`wambench doctor robotwin`, registered as
+`wambench.doctors: robotwin`). RoboTwin itself (a checkout of RoboTwin-Platform/RoboTwin at
+stable_2.0, its assets, a GPU) is imported only by an env, inside a worker. See suites/robotwin/README.md.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ class RobotwinFactory:
         """The suite's observation and action geometry with these options, without RoboTwin (what
         `wambench latency` times a policy against on a machine without it)."""
         return geometry(parse_options(options))
+
+    def doctor(self, **options: Any) -> list[str]:
+        """`wambench doctor robotwin2`: the package's checks (harness.types.Doctor)."""
+        return doctor(**options)
+
+    def doctor_source(self, **options: Any) -> str:
+        return doctor_source(**options)
 
     def __repr__(self) -> str:
         return "suites.robotwin:robotwin2"

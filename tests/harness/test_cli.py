@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,30 +194,86 @@ def test_info_and_compare_as_json_and_csv(tmp_path: Path) -> None:
     assert len(list(csv.reader(io.StringIO(table)))) == len(doc["rows"]) + 1
 
 
-def test_a_broken_plugin_command_does_not_break_the_others(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from importlib.metadata import EntryPoint
-
+def test_a_broken_plugin_command_does_not_break_the_others(capsys: pytest.CaptureFixture[str]) -> None:
     import harness.cli as cli
+    from harness.testing import installed_entry_points
 
-    broken = EntryPoint(name="broken", value="no_such_plugin.cli", group="wambench.commands")
-    monkeypatch.setattr(cli, "entry_points", lambda group: [broken])
-    assert cli.main(["list", "configs"]) == 0
-    assert "ci" in capsys.readouterr().out.split()
-    assert cli.main(["broken", "x"]) == 2
+    with installed_entry_points({"wambench.commands": {"broken": "no_such_plugin.cli"}}):
+        assert cli.main(["list", "configs"]) == 0
+        assert "ci" in capsys.readouterr().out.split()
+        assert cli.main(["broken", "x"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "command 'broken' could not be loaded (no_such_plugin.cli" in err[0]
+    assert (
+        len(err) == 1
+        and "command 'broken' could not be loaded (entry point wambench.commands:broken" in err[0]
+    )
+    assert "cannot import module 'no_such_plugin.cli'" in err[0]
+
+
+def test_a_plugin_claiming_one_of_our_commands_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    import harness.cli as cli
+    from harness.testing import installed_entry_points
+
+    with installed_entry_points({"wambench.commands": {"info": "suites.robotwin.cli"}}):
+        assert cli.main(["info", "x"]) == 2
+    assert "command 'info' is registered twice" in capsys.readouterr().err
+
+
+def test_bench_help_and_list_show_the_benchmarks_entry_points_register(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import harness.cli as cli
+    from harness.testing import installed_entry_points
+    from tests.declared import declared_entry_points
+
+    with declared_entry_points(), pytest.raises(SystemExit):
+        cli.main(["bench", "--help"])
+    out = capsys.readouterr().out
+    assert "Installed benchmarks: libero, overhead, sampler, serving" in out
+    mine = {"wambench.benchmarks": {"mine": "tests.harness.test_registry:_bench"}}
+    with installed_entry_points(mine):
+        assert cli.main(["list", "benchmarks", "--format", "csv"]) == 0
+        assert "mine,tests.harness.test_registry:_bench" in capsys.readouterr().out
+        assert cli.main(["bench", "mine"]) == 0
+        assert cli.main(["bench", "mien"]) == 2
+    assert "unknown benchmark 'mien'; did you mean 'mine'?" in capsys.readouterr().err
+
+
+def test_doctor_names_come_from_entry_points(capsys: pytest.CaptureFixture[str]) -> None:
+    import harness.cli as cli
+    from harness.testing import installed_entry_points
+
+    with installed_entry_points({"wambench.doctors": {"toy": "tests.harness.test_cli:ToyDoctor"}}):
+        assert cli.main(["doctor", "toy", "-o", "broken=1"]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "toy: the toy install",
+        "toy: 1 problem(s) stop it from running here:",
+        "  - broken",
+    ]
+
+
+class ToyDoctor:
+    @staticmethod
+    def doctor(**options: Any) -> list[str]:
+        return sorted(options)
+
+    @staticmethod
+    def doctor_source(**options: Any) -> str:
+        return "the toy install"
 
 
 def test_list_shows_a_policy_that_cannot_load_as_unavailable_and_the_rest(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from harness import registry
     from harness.cli import main
 
-    monkeypatch.setitem(registry.policies._refs, "zz-broken", "no_such_module:factory")
-    assert main(["list", "policies", "--format", "csv"]) == 0
+    registry.policies.register("zz-broken", "no_such_module:factory")
+    try:
+        assert main(["list", "policies", "--format", "csv"]) == 0
+    finally:
+        registry.policies.unregister("zz-broken")
     out = capsys.readouterr().out
     assert "flash-wam-1v1a" in out
     assert "zz-broken,unavailable" in out and "no_such_module" in out

@@ -23,7 +23,7 @@ from harness.serving.server import PolicyServer
 from harness.types import EpisodeError, EpisodeSpec, Observation
 from harness.worker import run_episode
 from policies.backends.remote import parse_settings
-from tests.harness.serving.doubles import DoubleEnv, DoubleSuite, SeededDoubleFactory
+from tests.harness.serving.doubles import DoubleSuite, SeededDoubleFactory, double_env
 
 DOUBLE = "tests.harness.serving.doubles:double"
 SUITE = "tests.harness.serving.doubles:double_suite"
@@ -144,14 +144,14 @@ def test_killed_server_makes_the_episode_an_error_and_the_next_reconnects() -> N
 
         t0 = time.perf_counter()
         rec = run_episode(
-            DoubleEnv(kill_mid_episode), policy, _episode(0), DoubleSuite().action_space, policy_id="p"
+            double_env(kill_mid_episode), policy, _episode(0), DoubleSuite().action_space, policy_id="p"
         )
         assert rec.outcome == "error" and "went away mid-episode" in (rec.error or "")
         assert len(rec.chunks) == 2 and rec.steps == 16
         assert time.perf_counter() - t0 < 8  # noticed when the socket closed, not at the call timeout
 
         second = _spawn_server(port)  # the server comes back on the same port
-        rec = run_episode(DoubleEnv(), policy, _episode(1), DoubleSuite().action_space, policy_id="p")
+        rec = run_episode(double_env(), policy, _episode(1), DoubleSuite().action_space, policy_id="p")
         assert rec.outcome == "failure" and rec.error is None and rec.steps == 40
         assert policy.client.connects == 2
         policy.close()

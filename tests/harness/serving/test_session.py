@@ -46,7 +46,7 @@ def test_native_dialect_matches_in_process() -> None:
     got = [session.handle({"wambench": 1, "kind": "act", **observation_to_wire(obs)}) for _ in range(2)]
     for reply, expected in zip(got, _in_process(obs), strict=True):
         assert np.array_equal(reply.payload["actions"], expected)
-        assert reply.payload["nfe"] == {"video": 1, "action": 1} and reply.payload["device"] == "cpu (double)"
+        assert reply.payload["nfe"] == {"video": 1, "action": 1} and reply.payload["device"] == "cpu (seeded)"
         assert set(reply.stages) >= {"encode", "video", "action", "decode", "total"}
     assert len(factory.built) == 1  # one policy per connection, reset per episode
     session.close()

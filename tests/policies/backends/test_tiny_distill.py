@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from policies.wam import consistency as cfns
 from policies.wam import recipes
 from policies.wam.samplers import Euler, guided
 from policies.wam.schedules import sigma_grid
+from tests.declared import declared_entry_points
 from tests.policies.backends.test_tiny_sequence import CFG, episode
 from tests.policies.backends.test_tiny_train import config, write_dataset
 
@@ -190,18 +190,10 @@ def test_a_resumed_distillation_ends_where_an_uninterrupted_one_does(
 
 
 def _cli(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
-    """Through `wambench`'s own dispatch, with the `distill` entry point as pyproject.toml declares it
-    (the shared venv's installed metadata predates it until `make setup` reinstalls)."""
-    real = cli.entry_points
-
-    def with_distill(group: str) -> list[EntryPoint]:
-        found = [ep for ep in real(group=group) if ep.name != "distill"]
-        if group == "wambench.commands":
-            found.append(EntryPoint("distill", "policies.backends.tiny.distill_cli", group))
-        return found
-
-    monkeypatch.setattr(cli, "entry_points", with_distill)
-    return cli.main(argv)
+    """Through `wambench`'s own dispatch, with the entry points as pyproject.toml declares them
+    (the shared venv's installed metadata may predate them until `make setup` reinstalls)."""
+    with declared_entry_points():
+        return cli.main(argv)
 
 
 def test_an_unknown_method_says_did_you_mean_and_exits_2(

@@ -6,16 +6,17 @@ from typing import Any
 
 import pytest
 
-from harness.bench import BENCHMARKS
-from harness.registry import load_object
+from harness import registry
 from harness.serving.sharing import BatchSettings
 from policies.serving import bench
+from tests.declared import declared_entry_points
 
 SMALL = {"backend": "tiny", "dim": 32, "depth": 1, "heads": 2, "nfe_video": 2, "nfe_action": 2}
 
 
 def test_registered_under_bench() -> None:
-    assert load_object(BENCHMARKS["serving"]) is bench.main
+    with declared_entry_points():
+        assert registry.benchmarks.get("serving") is bench.main
 
 
 def test_batched_sessions_are_batched_and_unbatched_are_not() -> None:

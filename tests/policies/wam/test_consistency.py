@@ -77,5 +77,8 @@ def test_registering_a_new_function() -> None:
     try:
         assert cf.get("test-half") is half
         assert _slope(half) == pytest.approx(2.0, abs=0.01)  # c_out ~ sigma: LCM-like, quadratic
+        with pytest.raises(UserError, match="consistency function 'lcm' is already registered"):
+            cf.register(cf.ConsistencyFunction("lcm", half.c_skip, half.c_out))
+        assert cf.get("lcm") is cf.LCM
     finally:
-        cf._FUNCTIONS.pop("test-half")
+        cf.FUNCTIONS.unregister("test-half")

@@ -47,7 +47,7 @@ def test_a_new_method_is_a_new_value() -> None:
         assert recipes.get("half-action").label() == "video consistency(lcm) / action consistency(half)"
     finally:
         recipes._RECIPES.pop("half-action")
-        cfns._FUNCTIONS.pop("half")
+        cfns.FUNCTIONS.unregister("half")
 
 
 def test_a_stream_recipe_refuses_what_it_cannot_train() -> None:

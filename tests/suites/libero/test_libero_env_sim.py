@@ -145,7 +145,7 @@ def test_an_episode_through_the_harness_loop(suite: Any, env: LiberoEnv) -> None
     """The worker's episode loop on this env with the bench's zero-cost policy: a clean failure."""
     from dataclasses import replace
 
-    from harness.bench_overhead import ConstantPolicy
+    from harness.testing import ConstantPolicy
     from harness.worker import run_episode
     from suites.libero.bench import HOLD
 
