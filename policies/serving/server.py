@@ -268,8 +268,8 @@ class PolicyServer:
                 if isinstance(frame, str):
                     raise WireError("expected a binary msgpack frame, got text")
                 msg = unpackb(frame, self.limits)
-                # A batched session runs concurrently with the others: the device thread serialises
-                # the network work and batches it; anything else runs under the gate.
+                # A batched session runs concurrently with the others: its batcher serialises the
+                # network work (the sessions take turns) and batches it; anything else runs under the gate.
                 gate = contextlib.nullcontext() if getattr(session.policy, "batched", False) else self._gate
                 with gate:
                     t0 = time.perf_counter()
