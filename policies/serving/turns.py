@@ -59,7 +59,7 @@ class _SessionState:
 
 
 def _rows(x: Any, v: Any, sigma: float, sigma_next: float) -> Any:
-    return v  # a lone `velocity` call: its result is the rows themselves
+    return v.clone()  # a lone `velocity` call: its own rows, not a view of the batch's output
 
 
 class NetworkBatcher:

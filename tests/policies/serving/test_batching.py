@@ -211,6 +211,44 @@ def test_a_late_session_catches_up_and_joins_the_batch_mid_stream() -> None:
         np.testing.assert_allclose(got[i][0], reference[i][0], rtol=0, atol=TOL)
 
 
+def test_single_velocity_calls_through_the_batcher_equal_the_network_and_are_batched() -> None:
+    """`SessionNetwork.velocity` (the plain `WamNetwork` call, not a whole stream) is batched too."""
+    suite = shape_suite("libero")
+    net = registry.policies.get("teacher-1v2a").build(suite, SMALL).network
+    geo = net.geometry()
+    batcher = NetworkBatcher(net, BatchSettings(max_batch_size=4, max_wait_ms=2000.0))
+    sessions = [
+        batched_policy(registry.policies.get("teacher-1v2a").build(suite, SMALL), batcher) for _ in range(3)
+    ]
+    gen = torch.Generator().manual_seed(5)
+    with torch.inference_mode():
+        ctxs = [net.start_episode(f"task {i}") for i in range(3)]
+        for i, ctx in enumerate(ctxs):
+            net.encode(ctx, _obs(suite, i, 0))
+        xs = [torch.randn(geo.video_shape, generator=gen) for _ in ctxs]
+        expected = [
+            net.velocity(ctx, "video", x, 0.7, ("cond", "uncond")) for ctx, x in zip(ctxs, xs, strict=True)
+        ]
+    got: dict[int, torch.Tensor] = {}
+
+    def call(i: int) -> None:
+        with torch.inference_mode():
+            got[i] = sessions[i].network.velocity(ctxs[i], "video", xs[i], 0.7, ("cond", "uncond"))
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        batcher.close()
+    assert dict(batcher.batch_sizes) == {3: 1}  # none of them is inside a chunk: all three waited
+    for i in range(3):
+        assert got[i].shape == expected[i].shape
+        assert (got[i] - expected[i]).abs().max().item() <= TOL
+
+
 def test_a_failing_session_does_not_stall_or_break_the_others() -> None:
     suite = shape_suite("libero")
     template = registry.policies.get("flash-wam-1v2a").build(suite, SMALL)
