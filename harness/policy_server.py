@@ -1,9 +1,12 @@
 """`policy_server: shared`: the runner starts the run's policy servers, and stops them with the run.
 
-One `wambench serve` process per (policy, suite) of the run on this machine's device (a CPU run: one
-process each), on a free loopback port, batching its sessions' network evaluations. Every worker then
-builds the client the server names (its `client_config`: the `remote` backend at its URL) instead of
-the policy, so the harness names no policy and imports nothing from `policies`: the server is found
+One `wambench serve` process per device of the run (the policies' `device` option; a CPU run: one
+process), on this machine's loopback, serving every (policy, suite) pair of the run that runs on that
+device: one listener per pair, on a free port, each batching its sessions' network evaluations, so a
+session is keyed by policy through the listener it connects to. The networks of one device then
+live in one process (one CUDA context and memory pool, not one per pair). Every worker builds the
+client the server names (its `client_config`: the `remote` backend at the pair's URL) instead of the
+policy, so the harness names no policy and imports nothing from `policies`: the server is found
 through the same registry and serving module as `wambench serve`.
 
 A server runs in its own session (Ctrl-C in the terminal reaches the runner, which stops it after the
@@ -34,19 +37,12 @@ STOP_TIMEOUT_S = 10.0
 
 @dataclass
 class _Server:
-    key: tuple[str, str]  # (policy id, suite name)
+    device: str
+    keys: list[tuple[str, str]]  # (policy id, suite name) of each listener
     process: subprocess.Popen[bytes]
     ready: Path
     log: Path
     log_file: IO[bytes]
-
-
-def _pairs(flag: str, options: Mapping[str, Any]) -> list[str]:
-    """`-o KEY=VALUE` arguments; values as JSON, which `wambench serve` reads back as YAML."""
-    out: list[str] = []
-    for key, value in options.items():
-        out += [flag, f"{key}={json.dumps(value)}"]
-    return out
 
 
 def _tail(path: Path, lines: int = 8) -> str:
@@ -54,6 +50,11 @@ def _tail(path: Path, lines: int = 8) -> str:
         return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def device_of(options: Mapping[str, Any]) -> str:
+    """The device a policy's options name (the WAM backends' `device`; none named: the CPU)."""
+    return str(options.get("device") or "cpu")
 
 
 class SharedPolicyServers:
@@ -77,63 +78,79 @@ class SharedPolicyServers:
         env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         return env
 
-    def start(self) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-        """Start every server, wait until each listens; (policy id, suite) -> the workers' client."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        env = self._env()
+    def _entries(self) -> dict[str, list[dict[str, Any]]]:
+        """Per device, what its server serves: one entry per (policy, suite) pair."""
+        out: dict[str, list[dict[str, Any]]] = {}
         for pid, (policy_ref, options) in self.policies.items():
             for suite_name, (suite_ref, suite_options) in self.suites.items():
-                n = len(self._servers)
-                ready, log = self.folder / f"{n}.ready.json", self.folder / f"{n}.log"
-                ready.unlink(missing_ok=True)
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "harness.cli",
-                    "serve",
-                    "--policy",
-                    policy_ref,
-                    "--suite",
-                    suite_ref,
-                    "--port",
-                    "0",
-                    "--ready-file",
-                    str(ready),
-                    "--stop-on-stdin-eof",
-                    "--log-level",
-                    "warning",
-                    *_pairs("-o", options),
-                    *_pairs("--suite-option", suite_options),
-                ]
-                log_file = log.open("wb")
-                process = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.PIPE,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
+                out.setdefault(device_of(options), []).append(
+                    {
+                        "key": [pid, suite_name],
+                        "policy": policy_ref,
+                        "options": dict(options),
+                        "suite": suite_ref,
+                        "suite_options": dict(suite_options),
+                    }
                 )
-                self._servers.append(_Server((pid, suite_name), process, ready, log, log_file))
-        return {server.key: self._wait(server) for server in self._servers}
+        return out
 
-    def _wait(self, server: _Server) -> tuple[str, dict[str, Any]]:
+    def start(self) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+        """Start one server per device, wait until each listens; (policy id, suite) -> the workers' client."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        env = self._env()
+        for device, entries in self._entries().items():
+            n = len(self._servers)
+            ready, log, serve = (self.folder / f"{n}.{ext}" for ext in ("ready.json", "log", "serve.json"))
+            ready.unlink(missing_ok=True)
+            serve.write_text(json.dumps(entries))
+            cmd = [
+                sys.executable,
+                "-m",
+                "harness.cli",
+                "serve",
+                "--serve-file",
+                str(serve),
+                "--ready-file",
+                str(ready),
+                "--stop-on-stdin-eof",
+                "--log-level",
+                "warning",
+            ]
+            log_file = log.open("wb")
+            process = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+            keys = [(str(e["key"][0]), str(e["key"][1])) for e in entries]
+            self._servers.append(_Server(device, keys, process, ready, log, log_file))
+        served: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        for server in self._servers:
+            served.update(self._wait(server))
+        return served
+
+    def _wait(self, server: _Server) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
         deadline = time.monotonic() + self.ready_timeout_s
+        what = f"the policy server for device {server.device} ({', '.join(p for p, _ in server.keys)})"
         while not server.ready.exists():
             code = server.process.poll()
             if code is not None:
                 raise SetupError(
-                    f"the policy server for {server.key[0]} on {server.key[1]} exited (code {code}) before "
-                    f"listening: {_tail(server.log)} (log: {server.log})"
+                    f"{what} exited (code {code}) before listening: {_tail(server.log)} (log: {server.log})"
                 )
             if time.monotonic() > deadline:
                 raise SetupError(
-                    f"the policy server for {server.key[0]} on {server.key[1]} is not listening after "
-                    f"{self.ready_timeout_s:g} s (log: {server.log})"
+                    f"{what} is not listening after {self.ready_timeout_s:g} s (log: {server.log})"
                 )
             time.sleep(0.05)
-        client = json.loads(server.ready.read_text())["client"]
-        return str(client["policy"]), dict(client["options"])
+        out = {}
+        for item in json.loads(server.ready.read_text())["servers"]:
+            client = item["client"]
+            out[(str(item["key"][0]), str(item["key"][1]))] = (str(client["policy"]), dict(client["options"]))
+        return out
 
     def stop(self) -> None:
         """Close every server's stdin (it shuts down cleanly), then kill what is still running."""
@@ -157,4 +174,4 @@ class SharedPolicyServers:
         return [s.process for s in self._servers]
 
 
-__all__ = ["SharedPolicyServers"]
+__all__ = ["SharedPolicyServers", "device_of"]

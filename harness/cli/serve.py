@@ -8,6 +8,7 @@ otherwise: the protocol has no authentication, so anyone who can reach the port 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -40,7 +41,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "serve", help="serve a policy over websocket (wambench, LingBot-VA and openpi clients)"
     )
-    p.add_argument("--policy", required=True, help="registered policy name or module:attr")
+    p.add_argument("--policy", help="registered policy name or module:attr (required)")
     p.add_argument("--suite", help="suite the policy is built for (else: the one the first client names)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
     p.add_argument("--port", type=int, default=8000, help="port (0: any free port; default 8000)")
@@ -77,6 +78,7 @@ def register(sub: Any) -> None:
         help="longest a velocity request waits for others to join its batch (default 2)",
     )
     p.add_argument("--ready-file", help=argparse.SUPPRESS)  # the runner's `policy_server: shared`
+    p.add_argument("--serve-file", help=argparse.SUPPRESS)  # its (policy, suite) pairs, one listener each
     p.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=run)
@@ -116,20 +118,27 @@ def run(args: argparse.Namespace) -> int:
         if frame < 1024:
             raise UserError("--max-frame-mb is too small")
         limits = Limits(max_frame_bytes=frame, max_array_bytes=frame)
+    common = {
+        "host": args.host,
+        "limits": limits,
+        "seed": args.seed,
+        "actions_per_frame": args.actions_per_frame,
+        "max_concurrent": args.max_concurrent,
+        "batching": batching,
+        **bounds,
+    }
+    if args.serve_file:
+        return _serve_many(args, PolicyServer, json.loads(Path(args.serve_file).read_text()), common)
+    if not args.policy:
+        raise UserError("wambench serve needs --policy")
     factory = registry.policies.get(args.policy)
     server = PolicyServer(
         factory,
         options=_pairs(args.option, "--option"),
         suite=args.suite,
         suite_options=_pairs(args.suite_option, "--suite-option"),
-        host=args.host,
         port=args.port,
-        limits=limits,
-        seed=args.seed,
-        actions_per_frame=args.actions_per_frame,
-        max_concurrent=args.max_concurrent,
-        batching=batching,
-        **bounds,
+        **common,
     )
     server.check()
     if args.host not in LOOPBACK:
@@ -148,13 +157,7 @@ def run(args: argparse.Namespace) -> int:
         f"on {server.url}  health: {http}/healthz",
         flush=True,
     )
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # SIGTERM as Ctrl-C: close client connections cleanly (1001 going away)
-
-    signal.signal(signal.SIGTERM, stop)
-    if args.stop_on_stdin_eof:  # started by a runner: stop when it closes our stdin, or dies
-        threading.Thread(target=_stop_at_eof, name="wambench-stdin", daemon=True).start()
+    _stop_on_signals(args)
     if args.ready_file:
         info = {"url": server.url, "pid": os.getpid(), "client": server.client_config()}
         _write_ready(Path(args.ready_file), info)
@@ -165,6 +168,51 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.shutdown()
     return 0
+
+
+def _serve_many(
+    args: argparse.Namespace, server_class: Any, entries: list[dict[str, Any]], common: dict[str, Any]
+) -> int:
+    """Several (policy, suite) pairs in this one process, one loopback listener each (the runner's
+    `policy_server: shared`: one server per device, its sessions keyed by policy through the listener
+    they connect to). The ready file names each pair's client."""
+    servers = []
+    try:
+        for entry in entries:
+            server = server_class(
+                registry.policies.get(entry["policy"]),
+                options=entry["options"],
+                suite=entry["suite"],
+                suite_options=entry["suite_options"],
+                port=0,
+                **common,
+            )
+            servers.append(server)
+            server.check()
+            server.open()
+        _stop_on_signals(args)
+        for server in servers:
+            threading.Thread(target=server.serve_forever, name="wambench-serve", daemon=True).start()
+        if args.ready_file:
+            clients = [
+                {"key": e["key"], "client": s.client_config()} for e, s in zip(entries, servers, strict=True)
+            ]
+            _write_ready(Path(args.ready_file), {"pid": os.getpid(), "servers": clients})
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()  # until SIGTERM, Ctrl-C or the end of stdin
+    finally:
+        for server in servers:
+            server.shutdown()
+    return 0
+
+
+def _stop_on_signals(args: argparse.Namespace) -> None:
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM as Ctrl-C: close client connections cleanly (1001 going away)
+
+    signal.signal(signal.SIGTERM, stop)
+    if args.stop_on_stdin_eof:  # started by a runner: stop when it closes our stdin, or dies
+        threading.Thread(target=_stop_at_eof, name="wambench-stdin", daemon=True).start()
 
 
 def _stop_at_eof() -> None:

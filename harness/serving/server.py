@@ -2,11 +2,11 @@
 
 Each connection gets its own Session, hence its own Policy (state is never shared between clients).
 With `batching` (what `wambench serve` does by default), sessions of one suite share one network
-where the policy's factory offers that (sharing.py; the WAM factory batches their velocity calls on one
-device thread); otherwise each connection builds its own policy and a semaphore lets `max_concurrent`
-policy calls run at once (1 by default: one accelerator). Like openpi's server it sends a metadata map
-on connect, answers `GET /healthz`, and adds `server_timing` (`infer_ms`, `prev_total_ms`, and the
-policy's own stage timings as `<stage>_ms`) to every reply.
+where the policy's factory offers that (sharing.py; the WAM factory batches their velocity calls, the
+sessions taking turns on the network); otherwise each connection builds its own policy and a
+semaphore lets `max_concurrent` policy calls run at once (1 by default: one accelerator). Like
+openpi's server it sends a metadata map on connect, answers `GET /healthz`, and adds `server_timing`
+(`infer_ms`, `prev_total_ms`, and the policy's own stage timings as `<stage>_ms`) to every reply.
 
 A bad frame (not msgpack, refused dtype, over a limit, wrong types) gets a text reply starting with
 `wambench: bad request:` and the connection stays usable; a frame over `max_frame_bytes` is refused
@@ -266,8 +266,8 @@ class PolicyServer:
                 if isinstance(frame, str):
                     raise WireError("expected a binary msgpack frame, got text")
                 msg = unpackb(frame, self.limits)
-                # A batched session runs concurrently with the others: the device thread serialises
-                # the network work and batches it; anything else runs under the gate.
+                # A batched session runs concurrently with the others: its batcher serialises the
+                # network work (the sessions take turns) and batches it; anything else runs under the gate.
                 gate = contextlib.nullcontext() if getattr(session.policy, "batched", False) else self._gate
                 with gate:
                     t0 = time.perf_counter()

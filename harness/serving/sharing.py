@@ -1,7 +1,7 @@
 """Many sessions on one network: what a policy factory may offer a server, and the server's settings.
 
 A server gives every connection its own Policy. A factory whose policies can share one network
-between sessions (the WAM factory: one device thread batching their network calls) offers that
+between sessions (the WAM factory: sessions taking turns on one network, batching their calls) offers that
 through an optional method,
 
     factory.shared_sessions(template: Policy, settings: BatchSettings) -> SharedSessions | None

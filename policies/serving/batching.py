@@ -1,238 +1,79 @@
-"""Batched serving of stateful WAM sessions: one device thread, many sessions' contexts.
+"""Batched serving of stateful WAM sessions: one device, one network, many sessions' contexts.
 
 Every session of a batched server runs its own `WamPolicy` (its own context, KV cache and noise
 generator) on a `SessionNetwork`: a stand-in for the shared network that hands each call to the
-`NetworkBatcher`'s device thread and waits for the answer. The device thread is the only one that runs
-the network. Velocity requests at the same point of the per-chunk loop (same stream, same guidance,
-same sigma, i.e. the same step of the same grid, same input shape) are gathered into one
-`velocity_batch(ctxs, stream, xs, sigmas, guidance)` call; every other call (encode, the video
-condition pass, end of chunk, ...) runs alone, in arrival order.
+`NetworkBatcher` (turns.py), where the sessions take turns on the network. Velocity evaluations at the
+same point of the per-chunk loop (same stream, same guidance, same sigma, i.e. the same step of the
+same grid, same input shape) are gathered into one `velocity_batch(ctxs, stream, xs, sigmas,
+guidance)` call; every other call (encode, the video condition pass, end of chunk, ...) runs alone.
+A `BatchedWamPolicy` hands each stream over whole: its grid and its step (guidance, then the sampler
+with the session's own generator), so its thread is not woken at every step. With `max_batch_size` 1,
+or a network without `velocity_batch`, every step runs alone through the network's own `velocity`:
+exactly the unbatched path.
 
-When a group runs (the field's convention, vla-eval's BatchPredictModelServer, plus one rule): as soon
-as it holds `max_batch_size` requests; when its oldest request has waited `max_wait_ms`; or at once when
-no other session can still join it: every session inside a chunk that has not passed that step is
-already waiting (and, for a chunk's first velocity, so is every session between chunks). Waiting longer
-would only add latency. Of several ready groups the one furthest behind in the loop runs first, so a
-late session catches up and joins the others' batches. With `max_batch_size` 1 every request runs alone
-through the network's own `velocity`: exactly the unbatched path.
-
-Nothing of one session reaches another: a session's noise is drawn in its own thread from its own
-generator, its context is only ever passed as its own row, and the network's batched call must make
-row i depend on row i's inputs alone (the tiny backend pads and masks caches: equal to the unbatched
-path within 1e-5 in float32, tests/policies/serving/test_batching.py).
+Nothing of one session reaches another: its noise comes from its own generator, drawn in its own
+order; its context is only ever passed as its own row, its step sees its own row alone, and the
+network's batched call must make row i depend on row i's inputs alone (the tiny backend pads and
+masks caches: equal to the unbatched path within 1e-5 in float32, tests/policies/serving/
+test_batching.py). Rows whose steps draw no noise and share a plan take their step stacked
+(`PlanStep.together`): the same elementwise operations, each row's numbers its own, bit for bit.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.serving.sharing import BatchSettings
+from policies.serving.turns import NetworkBatcher
 
 
 @dataclass
-class _Request:
-    session: int
-    key: tuple[Any, ...] | None  # None: a call that runs alone
-    run: Callable[[], Any] | None = None  # the alone call
-    velocity: tuple[Any, Any, float] | None = None  # (ctx, x, sigma) of a velocity request
-    arrived: float = field(default_factory=time.monotonic)
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
+class PlanStep:
+    """One session's step on one stream: guidance, then its plan's sampler with its own generator
+    (`count` adds the step's network evaluations to the chunk's NFE)."""
 
+    plan: Any  # the stream's StreamPlan
+    gen: Any  # the session's torch.Generator
+    count: Callable[[], None] = field(repr=False)
 
-def _supports_batch(network: Any) -> bool:
-    return callable(getattr(network, "velocity_batch", None))
+    def __call__(self, x: Any, v: Any, sigma: float, sigma_next: float) -> Any:
+        from policies.wam.policy import direction
 
+        self.count()
+        return self.plan.sampler.step(x, direction(self.plan, v), sigma, sigma_next, self.gen)
 
-@dataclass
-class _SessionState:
-    in_chunk: bool = False  # between its chunk's encode and end_chunk
-    position: int = 0  # index of its next velocity call within the chunk (both streams counted)
-
-
-class NetworkBatcher:
-    """Owns one network and the thread that runs it; sessions talk to it through `SessionNetwork`."""
-
-    def __init__(self, network: Any, settings: BatchSettings | None = None) -> None:
-        self.network = network
-        self.settings = settings or BatchSettings()
-        self._batchable = _supports_batch(network)
-        self._cv = threading.Condition()
-        self._queue: list[_Request] = []
-        self._sessions: dict[int, _SessionState] = {}  # open sessions
-        self._next_session = 0
-        self._closed = False
-        self.batch_sizes: Counter[int] = Counter()  # velocity batches run, by size
-        self._thread = threading.Thread(target=self._loop, name="wambench-device", daemon=True)
-        self._thread.start()
-
-    # -- sessions --------------------------------------------------------------------------------
-    def session(self) -> SessionNetwork:
-        with self._cv:
-            self._next_session += 1
-            self._sessions[self._next_session] = _SessionState()
-            return SessionNetwork(self, self._next_session)
-
-    def _submit(self, request: _Request) -> Any:
-        with self._cv:
-            if self._closed:
-                raise RuntimeError("the policy server's device thread has stopped")
-            self._queue.append(request)
-            self._cv.notify_all()
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return request.result
-
-    def call(self, session: int, fn: Callable[..., Any], *args: Any) -> Any:
-        return self._submit(_Request(session, None, run=lambda: fn(*args)))
-
-    def velocity(
-        self, session: int, ctx: Any, stream: str, x: Any, sigma: float, guidance: Sequence[str]
+    def together(
+        self, steps: Sequence[Any], xs: Sequence[Any], rows: Any, sigma: float, sigma_next: float
     ) -> Any:
-        guide = tuple(guidance)
-        state = self._sessions.get(session)
-        position = state.position if state is not None else 0
-        try:
-            if not self._batchable or self.settings.max_batch_size == 1:
-                return self.call(session, self.network.velocity, ctx, stream, x, sigma, guide)
-            key = (position, stream, guide, float(sigma), tuple(x.shape), str(x.dtype))
-            return self._submit(_Request(session, key, velocity=(ctx, x, float(sigma))))
-        finally:
-            with self._cv:
-                if state is not None:
-                    state.position = position + 1
-                self._cv.notify_all()
-
-    def chunk(self, session: int, inside: bool) -> None:
-        """A session starts (encode) or ends (end_chunk, or a failure) a chunk."""
-        with self._cv:
-            state = self._sessions.get(session)
-            if state is not None:
-                state.in_chunk, state.position = inside, 0
-            self._cv.notify_all()
-
-    def leave(self, session: int) -> None:
-        """A closed session is never waited for again."""
-        with self._cv:
-            self._sessions.pop(session, None)
-            self._cv.notify_all()
-
-    def close(self) -> None:
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
-        self._thread.join(timeout=10)
-
-    # -- the device thread -----------------------------------------------------------------------
-    def _could_join(self, position: int, waiting: set[int]) -> bool:
-        """Whether a session not waiting now may still ask for the velocity at `position`: one inside a
-        chunk that has not passed it (it runs host code between two calls, or catches up), or, for a
-        chunk's first velocity, one between chunks (its next request may start a chunk right away)."""
-        for sid, state in self._sessions.items():
-            if sid in waiting:
-                continue
-            if state.in_chunk and state.position <= position:
-                return True
-            if not state.in_chunk and position == 0:
-                return True
-        return False
-
-    def _take(self) -> list[_Request] | None:
-        """The next work (an alone call, or a velocity group), or None to wait; under the lock."""
-        for i, req in enumerate(self._queue):
-            if req.key is None:
-                return [self._queue.pop(i)]
-        if not self._queue:
-            return None
-        groups: dict[tuple[Any, ...], list[_Request]] = {}
-        for req in self._queue:
-            assert req.key is not None
-            groups.setdefault(req.key, []).append(req)
-        waiting = {req.session for req in self._queue}
-        now, limit, wait_s = time.monotonic(), self.settings.max_batch_size, self.settings.max_wait_ms / 1e3
-        ready = [
-            (key, g)
-            for key, g in groups.items()
-            if len(g) >= limit or now - g[0].arrived >= wait_s or not self._could_join(key[0], waiting)
-        ]
-        if not ready:
-            return None
-        # the group furthest behind first: its sessions catch up with the others and join their batches
-        _, group = min(ready, key=lambda kg: (kg[0][0], kg[1][0].arrived))
-        group = group[:limit]
-        taken = {id(r) for r in group}
-        self._queue = [r for r in self._queue if id(r) not in taken]
-        return group
-
-    def _next_deadline(self) -> float | None:
-        keyed = [r.arrived for r in self._queue if r.key is not None]
-        return min(keyed) + self.settings.max_wait_ms / 1e3 if keyed else None
-
-    def _loop(self) -> None:
+        """The step of a whole group at once (rows: [n, guidance, *x.shape]), or None where it cannot
+        be: a step that draws noise (each row's from its own generator), or rows of other plans."""
         import torch
 
-        with torch.inference_mode():
-            while True:
-                with self._cv:
-                    work = self._take()
-                    while work is None:
-                        if self._closed:
-                            self._fail_all(RuntimeError("the policy server is shutting down"))
-                            return
-                        deadline = self._next_deadline()
-                        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-                        self._cv.wait(timeout)
-                        work = self._take()
-                self._run(work)
+        from policies.wam.policy import direction
 
-    def _fail_all(self, error: BaseException) -> None:
-        for req in self._queue:
-            req.error = error
-            req.done.set()
-        self._queue.clear()
-
-    def _run(self, work: list[_Request]) -> None:
-        try:
-            if work[0].key is None:
-                assert work[0].run is not None
-                work[0].result = work[0].run()
-            else:
-                self._run_group(work)
-        except BaseException as exc:  # the callers re-raise it; the device thread goes on
-            for req in work:
-                req.error = exc
-        for req in work:
-            req.done.set()
-
-    def _run_group(self, group: list[_Request]) -> None:
-        stream, guidance = group[0].key[1], group[0].key[2]  # type: ignore[index]
-        rows = [req.velocity for req in group]
-        assert all(r is not None for r in rows)
-        ctxs = [r[0] for r in rows]  # type: ignore[index]
-        xs = [r[1] for r in rows]  # type: ignore[index]
-        sigmas = [r[2] for r in rows]  # type: ignore[index]
-        if len(group) == 1:
-            out = self.network.velocity(ctxs[0], stream, xs[0], sigmas[0], guidance).unsqueeze(0)
-        else:
-            out = self.network.velocity_batch(ctxs, stream, xs, sigmas, guidance)
-        self.batch_sizes[len(group)] += 1
-        for i, req in enumerate(group):
-            req.result = out[i]
+        plan = self.plan
+        draws = getattr(plan.sampler, "draws_noise", None)
+        if (
+            not callable(draws)
+            or draws(sigma_next)
+            or any(getattr(s, "plan", None) is not plan for s in steps)
+        ):
+            return None
+        for s in steps:
+            s.count()
+        v = direction(plan, rows.transpose(0, 1))  # [n, *x.shape]
+        return plan.sampler.step(torch.stack(list(xs)), v, sigma, sigma_next, None).unbind(0)
 
 
 _DEVICE_CALLS = ("observe", "end_episode", "execute_from", "evaluations")
 
 
 class SessionNetwork:
-    """One session's view of the shared network (a `WamNetwork`): every call runs on the device thread."""
+    """One session's view of the shared network (a `WamNetwork`): every call takes its turn on it."""
 
     def __init__(self, batcher: NetworkBatcher, session: int) -> None:
         self._batcher, self._session = batcher, session
@@ -268,6 +109,12 @@ class SessionNetwork:
     ) -> Any:
         return self._batcher.velocity(self._session, ctx, stream, x, sigma, guidance)
 
+    def denoise(
+        self, ctx: Any, stream: str, guidance: Sequence[str], x: Any, grid: Sequence[float], step: Any
+    ) -> Any:
+        """A whole stream for the batcher: x over `grid`, `step` after each velocity."""
+        return self._batcher.denoise(self._session, ctx, stream, guidance, x, grid, step)
+
     def condition_on_video(self, ctx: Any, video: Any) -> None:
         self._batcher.call(self._session, self._batcher.network.condition_on_video, ctx, video)
 
@@ -290,10 +137,14 @@ def _batched_policy_class() -> type:
     from policies.wam.policy import WamPolicy
 
     class BatchedWamPolicy(WamPolicy):
-        """A WamPolicy on a SessionNetwork; a chunk that fails midway, or a closed session, is never
-        waited for again."""
+        """A WamPolicy on a SessionNetwork: each stream goes to the batcher whole; a chunk that fails
+        midway, or a closed session, is never waited for again."""
 
         batched = True
+
+        def _sample(self, stream: Any, plan: Any, guidance: Any, x: Any, count: Any) -> Any:
+            step = PlanStep(plan, self._gen, count)
+            return self.network.denoise(self._ctx, stream, guidance, x, plan.grid, step)  # type: ignore[attr-defined]
 
         def act(self, obs: Any) -> Any:
             try:
@@ -313,7 +164,8 @@ def _batched_policy_class() -> type:
 
 def batched_policy(template: Any, batcher: NetworkBatcher) -> Any:
     """A fresh session policy like `template` (a WamPolicy: plan, adapter, spec) on the shared network."""
-    return _batched_policy_class()(batcher.session(), template.plan, template.adapter, template.spec)
+    network = SessionNetwork(batcher, batcher.open_session())
+    return _batched_policy_class()(network, template.plan, template.adapter, template.spec)
 
 
 def can_batch(policy: Any) -> bool:

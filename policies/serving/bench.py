@@ -77,13 +77,15 @@ def measure(
 
     def client(i: int) -> None:
         remote = factory.build(suite, {"backend": "remote", "url": server.url})
+        # made before the clock starts: what is timed is serving them, not making them up
+        observations = [_observation(suite, i, c) for c in range(warmup + chunks)]
         try:
             remote.reset(EpisodeSpec(suite.name, "bench", "default", i, i, 10**6, noise_seed=i), "bench")
-            for c in range(warmup):
-                remote.act(_observation(suite, i, c))
+            for obs in observations[:warmup]:
+                remote.act(obs)
             start.wait(timeout=600)
-            for c in range(warmup, warmup + chunks):
-                remote.act(_observation(suite, i, c))
+            for obs in observations[warmup:]:
+                remote.act(obs)
         except BaseException as exc:
             errors.append(exc)
             start.abort()

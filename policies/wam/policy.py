@@ -8,7 +8,7 @@ actions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -61,18 +61,34 @@ class WamPolicy:
         self, stream: Stream, plan: StreamPlan, shape: tuple[int, ...], evals: dict[str, int]
     ) -> torch.Tensor:
         guidance: tuple[Any, ...] = ("cond", "uncond") if plan.guided else ("cond",)
-        ctx, net = self._ctx, self.network
         # What one velocity call costs: a network may evaluate more rows than asked for (LingBot-VA
         # runs every pass at its CFG batch of two once either stream guides).
-        cost = getattr(net, "evaluations", None)
-        per_call = int(cost(ctx, stream, guidance)) if callable(cost) else len(guidance)
+        cost = getattr(self.network, "evaluations", None)
+        per_call = int(cost(self._ctx, stream, guidance)) if callable(cost) else len(guidance)
 
-        def velocity(x: torch.Tensor, sigma: float) -> torch.Tensor:
-            v = net.velocity(ctx, stream, x, sigma, guidance).float()
+        def count() -> None:
             evals[stream] += per_call
-            return guided(v[0], v[1], plan.cfg) if plan.guided else v[0]
 
         x = torch.randn(shape, generator=self._gen, device=self._device, dtype=torch.float32)
+        return self._sample(stream, plan, guidance, x, count)
+
+    def _sample(
+        self,
+        stream: Stream,
+        plan: StreamPlan,
+        guidance: tuple[Any, ...],
+        x: torch.Tensor,
+        count: Callable[[], None],
+    ) -> torch.Tensor:
+        """The sampler over the stream's grid, one velocity call per step (`count` after each). A
+        batched server's policy hands the whole stream to its batcher instead (policies/serving)."""
+        ctx, net = self._ctx, self.network
+
+        def velocity(x: torch.Tensor, sigma: float) -> torch.Tensor:
+            v = net.velocity(ctx, stream, x, sigma, guidance)
+            count()
+            return direction(plan, v)
+
         return sample(plan.sampler, x, plan.grid, velocity, self._gen)
 
     def act(self, obs: Observation) -> ActionChunk:
@@ -141,6 +157,13 @@ class WamPolicy:
         self._gen = None
 
 
+def direction(plan: StreamPlan, v: torch.Tensor) -> torch.Tensor:
+    """The network's velocity rows (one per guidance entry, along the first axis) -> the sampler's
+    velocity: the conditional one, or classifier-free guidance between the two."""
+    v = v.float()
+    return guided(v[0], v[1], plan.cfg) if plan.guided else v[0]
+
+
 def policy_spec(
     method: WamMethod,
     plan: ChunkPlan,
@@ -169,4 +192,4 @@ def policy_spec(
     )
 
 
-__all__ = ["WamPolicy", "policy_spec"]
+__all__ = ["WamPolicy", "direction", "policy_spec"]

@@ -45,6 +45,12 @@ class Sampler(Protocol):
         """How the sampler shows in listings, e.g. `consistency(lcm)`."""
         ...
 
+    def draws_noise(self, sigma_next: float) -> bool:
+        """Whether the step to `sigma_next` draws fresh noise from the generator. A step that draws
+        none is elementwise in (x, v): many episodes' rows may take it stacked, each row's numbers
+        its own (the batched server does, policies/serving/batching.py)."""
+        ...
+
 
 def _renoise(
     x0: torch.Tensor, eps: torch.Tensor | None, sigma_next: float, gen: torch.Generator | None
@@ -73,6 +79,9 @@ class Euler:
     def label(self) -> str:
         return "euler"
 
+    def draws_noise(self, sigma_next: float) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class Consistency:
@@ -95,6 +104,9 @@ class Consistency:
     def label(self) -> str:
         suffix = "" if self.renoise == "fresh" else ", deterministic"
         return f"consistency({self.fn.name}{suffix})"
+
+    def draws_noise(self, sigma_next: float) -> bool:
+        return self.renoise == "fresh" and sigma_next > 0.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,9 @@ class Dmd2:
 
     def label(self) -> str:
         return "dmd2"
+
+    def draws_noise(self, sigma_next: float) -> bool:
+        return sigma_next > 0.0
 
 
 SAMPLERS = ("euler", "consistency", "dmd2")

@@ -77,9 +77,9 @@ def test_shared_server_gives_the_outcomes_of_in_process_policies(tmp_path: Path,
     assert {"success", "failure"} <= {outcome for outcome, _, _ in b.values()}
     assert all(err is None for _, _, err in b.values())
     assert max(steps for _, steps, _ in b.values()) > 32  # the tiny policy ran several chunks
-    # one server per (policy, suite) of the run, and none outlives it
+    # one server for the run's device (the CPU), serving both policies, and it does not outlive the run
     (servers,) = recording.started
-    assert len(servers.seen) == 2
+    assert len(servers.seen) == 1
     assert all(p.poll() is not None for p in servers.seen)
     with Store.open(tmp_path / "shared") as s:  # the stored spec is the served policy's, as in-process
         assert s.policies()["tiny"].backend == "tiny"
@@ -114,6 +114,23 @@ def test_a_server_that_cannot_start_is_a_setup_error_with_its_log(tmp_path: Path
             servers.start()
         finally:
             servers.stop()
+
+
+def test_one_server_per_device_serves_every_pair_on_it(tmp_path: Path) -> None:
+    policies: dict[str, tuple[str, dict[str, Any]]] = {
+        "a": ("x", {"device": "cuda:0"}),
+        "b": ("y", {}),
+        "c": ("z", {"device": "cuda:0", "k": 1}),
+    }
+    suites: dict[str, tuple[str, dict[str, Any]]] = {"s1": ("r1", {}), "s2": ("r2", {"o": 2})}
+    entries = SharedPolicyServers(policies, suites, tmp_path)._entries()
+    assert sorted(entries) == ["cpu", "cuda:0"]
+    assert [e["key"] for e in entries["cuda:0"]] == [["a", "s1"], ["a", "s2"], ["c", "s1"], ["c", "s2"]]
+    assert [e["key"] for e in entries["cpu"]] == [["b", "s1"], ["b", "s2"]]
+    assert entries["cuda:0"][3] == {
+        "key": ["c", "s2"], "policy": "z", "options": {"device": "cuda:0", "k": 1}, "suite": "r2",
+        "suite_options": {"o": 2},
+    }  # fmt: skip
 
 
 def test_shared_servers_with_ray_are_refused_before_any_work(tmp_path: Path) -> None:

@@ -61,9 +61,9 @@ class TinyNetwork:
         self._q01 = np.asarray(q01, dtype=np.float64)
         self._q99 = np.asarray(q99, dtype=np.float64)
         frames, tokens = self.cfg.frames_per_chunk, self.cfg.tokens_per_frame
-        # velocity_batch's last padded caches (see _padded); one batch caller at a time (the server's
-        # device thread)
-        self._pad_memo: tuple[list[KV | None], int, KV | None, list[int]] | None = None
+        # velocity_batch's last padded caches and mask (see _padded); one batch at a time (the
+        # server's sessions take turns on the network)
+        self._pad_memo: tuple[list[KV | None], int, int, KV | None, torch.Tensor | None] | None = None
         self._geometry = ChunkGeometry(
             (frames, tokens, self.cfg.latent_channels), (self.cfg.actions_per_chunk, self.cfg.action_dim)
         )
@@ -183,24 +183,26 @@ class TinyNetwork:
             tokens, pasts, head = m.embed_actions(xb, sig), [c.with_video for c in ctxs], m.action_out
         else:
             raise ValueError(f"unknown stream {stream!r}")
-        past, lengths = self._padded(pasts, g)
-        queries = 1 + tokens.shape[1]
-        mask = None if len(set(lengths)) == 1 else attention_mask(lengths, g, queries, self.device)
+        past, mask = self._padded(pasts, g, 1 + tokens.shape[1])
         h, _ = m.run(torch.cat([text.to(self.dtype), tokens], dim=1), past, mask)
         return head(h[:, 1:]).reshape(n, g, *shape)
 
-    def _padded(self, pasts: list[KV | None], repeats: int) -> tuple[KV | None, list[int]]:
-        """The padded caches of a batch, reused while the same caches come back together (a batch in
-        lockstep asks for the same contexts at every step of a stream: padding once per stream and
-        chunk, not once per step). The memo holds the cache objects themselves, so a context whose
-        cache changed (a new list on encode / condition_on_video) never matches a stale entry."""
+    def _padded(
+        self, pasts: list[KV | None], repeats: int, queries: int
+    ) -> tuple[KV | None, torch.Tensor | None]:
+        """The padded caches of a batch and their mask (None: all of one length), reused while the
+        same caches come back together (a batch in lockstep asks for the same contexts at every step
+        of a stream: padding once per stream and chunk, not once per step). The memo holds the cache
+        objects themselves, so a context whose cache changed (a new list on encode /
+        condition_on_video) never matches a stale entry."""
         memo = self._pad_memo
-        same = memo is not None and memo[1] == repeats and len(memo[0]) == len(pasts)
+        same = memo is not None and memo[1] == repeats and memo[2] == queries and len(memo[0]) == len(pasts)
         if memo is not None and same and all(a is b for a, b in zip(memo[0], pasts, strict=True)):
-            return memo[2], memo[3]
+            return memo[3], memo[4]
         past, lengths = padded_caches(pasts, repeats, self.cfg.depth)
-        self._pad_memo = (list(pasts), repeats, past, lengths)
-        return past, lengths
+        mask = None if len(set(lengths)) == 1 else attention_mask(lengths, repeats, queries, self.device)
+        self._pad_memo = (list(pasts), repeats, queries, past, mask)
+        return past, mask
 
     def condition_on_video(self, ctx: TinyContext, video: torch.Tensor) -> None:
         """One clean pass over the predicted video: its K/V join the context of the action stream."""

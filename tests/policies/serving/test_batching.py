@@ -104,7 +104,12 @@ def _spy_on_cache_lengths(network: Any) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("family", "policy", "seed"), [("robotwin", "teacher-1v2a", 1), ("libero", "flash-wam-1v2a", 2)]
+    ("family", "policy", "seed"),
+    [
+        ("robotwin", "teacher-1v2a", 1),  # Euler: each group steps its rows stacked
+        ("libero", "flash-wam-1v2a", 2),
+        ("robotwin", "dmd2-reg-1v2a", 3),  # DMD2 re-noises: each row steps with its own generator
+    ],
 )
 def test_each_session_equals_its_unbatched_run(family: str, policy: str, seed: int) -> None:
     torch.set_num_threads(1)
@@ -163,6 +168,86 @@ def test_velocity_batch_rows_equal_single_calls_with_caches_of_different_lengths
                 xs2[2] = xs[2]
                 again = net.velocity_batch(ctxs, stream, xs2, sigmas, guidance)
                 assert (again[2] - batched[2]).abs().max().item() <= TOL
+
+
+def test_a_late_session_catches_up_and_joins_the_batch_mid_stream() -> None:
+    """A session that starts its chunk while two others are inside their video stream runs its own
+    steps first (the group furthest behind goes first), then joins their batch at their step."""
+    torch.set_num_threads(1)
+    suite = shape_suite("robotwin")
+    factory = registry.policies.get("teacher-1v2a")
+    options = {**SMALL, "nfe_video": 12, "nfe_action": 4}
+    template = factory.build(suite, options)
+    reference = {i: _run(factory.build(suite, options), suite, i, 1, None) for i in range(3)}
+    inner, started = template.network.velocity_batch, threading.Event()
+
+    def spy(*args: Any) -> Any:
+        started.set()  # the first two are inside their video stream
+        return inner(*args)
+
+    template.network.velocity_batch = spy
+    batcher = NetworkBatcher(template.network, BatchSettings(max_batch_size=8, max_wait_ms=50.0))
+    got: dict[int, list[np.ndarray]] = {}
+
+    def session(i: int) -> None:
+        policy = batched_policy(template, batcher)
+        try:
+            if i == 2:
+                started.wait(timeout=60)
+            got[i] = _run(policy, suite, i, 1, None)
+        finally:
+            policy.close()
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        batcher.close()
+    assert batcher.batch_sizes[1] > 0, "the late session never ran alone: it was not late"
+    assert batcher.batch_sizes[3] > 0, f"it never joined the others: {dict(batcher.batch_sizes)}"
+    for i in range(3):
+        np.testing.assert_allclose(got[i][0], reference[i][0], rtol=0, atol=TOL)
+
+
+def test_single_velocity_calls_through_the_batcher_equal_the_network_and_are_batched() -> None:
+    """`SessionNetwork.velocity` (the plain `WamNetwork` call, not a whole stream) is batched too."""
+    suite = shape_suite("libero")
+    net = registry.policies.get("teacher-1v2a").build(suite, SMALL).network
+    geo = net.geometry()
+    batcher = NetworkBatcher(net, BatchSettings(max_batch_size=4, max_wait_ms=2000.0))
+    sessions = [
+        batched_policy(registry.policies.get("teacher-1v2a").build(suite, SMALL), batcher) for _ in range(3)
+    ]
+    gen = torch.Generator().manual_seed(5)
+    with torch.inference_mode():
+        ctxs = [net.start_episode(f"task {i}") for i in range(3)]
+        for i, ctx in enumerate(ctxs):
+            net.encode(ctx, _obs(suite, i, 0))
+        xs = [torch.randn(geo.video_shape, generator=gen) for _ in ctxs]
+        expected = [
+            net.velocity(ctx, "video", x, 0.7, ("cond", "uncond")) for ctx, x in zip(ctxs, xs, strict=True)
+        ]
+    got: dict[int, torch.Tensor] = {}
+
+    def call(i: int) -> None:
+        with torch.inference_mode():
+            got[i] = sessions[i].network.velocity(ctxs[i], "video", xs[i], 0.7, ("cond", "uncond"))
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        batcher.close()
+    assert dict(batcher.batch_sizes) == {3: 1}  # none of them is inside a chunk: all three waited
+    for i in range(3):
+        assert got[i].shape == expected[i].shape
+        assert (got[i] - expected[i]).abs().max().item() <= TOL
 
 
 def test_a_failing_session_does_not_stall_or_break_the_others() -> None:
