@@ -9,7 +9,7 @@ the directory's lock (harness/outlock.py), which the run holds until it is recor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from harness.outlock import OutputLock
 from harness.realtime import ExecutionPlan, resolve_executions
 from harness.sizing import default_workers, env_memory_gb
 from harness.store import STORE_NAME, Store, manifest_hash
-from harness.types import PolicySpec, Preflights, Suite, Validates
+from harness.types import HandsOutPrivileged, PolicySpec, Preflights, Suite, Validates
 
 
 @dataclass
@@ -42,6 +42,11 @@ class Plan:
     # (stored policy id, suite name) -> the spec the policy resolved to for that suite: what the
     # store records per suite (`policy_specs`: shifts, NFE may differ); `policy_specs` keeps the last
     suite_specs: dict[tuple[str, str], PolicySpec] = field(default_factory=dict)
+
+
+def mark_privileged(spec: PolicySpec) -> PolicySpec:
+    """The spec of a policy that read privileged inputs (harness.records.privileged reads it back)."""
+    return replace(spec, details={**spec.details, "privileged": True})
 
 
 def plan(config: RunConfig, shard: tuple[int, int] | None = None) -> Plan:
@@ -87,7 +92,12 @@ def plan(config: RunConfig, shard: tuple[int, int] | None = None) -> Plan:
             resolved = factory.validate(suite, dict(pcfg.options)) if isinstance(factory, Validates) else None
             if isinstance(resolved, PolicySpec):
                 spec = resolved
-            suite_specs[(pcfg.id, name)] = resolved if isinstance(resolved, PolicySpec) else factory.spec
+            suite_spec = resolved if isinstance(resolved, PolicySpec) else factory.spec
+            if isinstance(suite, HandsOutPrivileged) and suite.privileged_inputs:
+                suite_spec = mark_privileged(suite_spec)
+            suite_specs[(pcfg.id, name)] = suite_spec
+        if any(s.details.get("privileged") is True for (pid, _), s in suite_specs.items() if pid == pcfg.id):
+            spec = mark_privileged(spec)  # the run-level row: privileged where any suite was
         policy_specs[pcfg.id] = spec  # the last suite's, as stores before per-suite specs held
     policies, executions = resolve_executions(config.execution, config.policies, policy_specs, suites)
     policy_specs = {pc.id: policy_specs[executions[pc.id].base] for pc in policies}

@@ -115,6 +115,15 @@ def untrained(spec: Mapping[str, Any]) -> bool:
     return details.get("trained") is False or (backend == "tiny" and spec.get("checkpoint") is None)
 
 
+def privileged(spec: Mapping[str, Any]) -> bool:
+    """Whether a stored policy read privileged inputs (simulator state a deployed robot lacks): its
+    spec says so (a scripted expert, or any policy run on a suite that hands such inputs out)."""
+    return (spec.get("details") or {}).get("privileged") is True
+
+
+PRIVILEGED_NOTE = "privileged: reads simulator state (object poses) that a deployed robot does not have"
+
+
 @dataclass(frozen=True)
 class PolicyInfo:
     """A stored policy: its spec as resolved for one suite (or for the run, where `suite` is None) and
@@ -130,6 +139,7 @@ class PolicyInfo:
     checkpoint: str | None
     untrained: bool
     suite: str | None = field(default=None, compare=False)
+    privileged: bool = field(default=False, compare=False)
     spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     options: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -140,6 +150,11 @@ class PolicyInfo:
     @property
     def details(self) -> Mapping[str, Any]:
         return self.spec.get("details") or {}
+
+    @property
+    def marks(self) -> str:
+        """What every table writes after the policy's name: † untrained, ‡ privileged."""
+        return (" †" if self.untrained else "") + (" ‡" if self.privileged else "")
 
     @classmethod
     def from_spec(
@@ -162,6 +177,7 @@ class PolicyInfo:
             checkpoint=data.get("checkpoint"),
             untrained=untrained(data),
             suite=suite,
+            privileged=privileged(data),
             spec=data,
             options=dict(options or {}),
         )

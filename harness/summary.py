@@ -9,13 +9,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from harness.records import OutcomeCounts
+from harness.records import PRIVILEGED_NOTE, OutcomeCounts
 from harness.store import Store
 
 STATUS_COLUMNS = (
     "policy",
     "suite",
     "trained",
+    "privileged",
     "episodes",
     "done",
     "left",
@@ -50,6 +51,7 @@ def status_rows(store: Store) -> list[dict[str, Any]]:
                 pid,
                 suite,
                 "no" if info.untrained else "yes",
+                "yes ‡" if info.privileged else "no",
                 per_suite[suite],
                 c.done,
                 per_suite[suite] - c.done,
@@ -66,7 +68,7 @@ def status_rows(store: Store) -> list[dict[str, Any]]:
 def status_table(store: Store) -> Table:
     t = Table(header_style="bold")
     for col in STATUS_COLUMNS:
-        t.add_column(col, justify="left" if col in ("policy", "suite", "trained") else "right")
+        t.add_column(col, justify="left" if col in ("policy", "suite", "trained", "privileged") else "right")
     for row in status_rows(store):
         rate, ms = row["success %"], row["chunk ms"]
         cells = [str(row[col]) for col in STATUS_COLUMNS[:-2]]
@@ -88,6 +90,8 @@ def print_status(store: Store, console: Console | None = None) -> None:
             "[yellow]note:[/] policies with trained = no run a randomly initialised network: "
             "success near 0 is expected and says nothing about the method."
         )
+    if any(p.privileged for p in infos):
+        console.print(f"[yellow]note:[/] ‡ marks policies that ran {PRIVILEGED_NOTE.split(': ', 1)[1]}.")
     console.print("success % counts success / (success + failure); errors are never failures.")
     from harness.realtime.summary import realtime_table
 

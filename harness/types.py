@@ -142,6 +142,16 @@ EVERY_IMAGE = ImageReads()
 
 
 @runtime_checkable
+class HandsOutPrivileged(Protocol):
+    """Optional on a Suite: whether its observations carry what a deployed robot would not have
+    (simulator state such as object poses). The planner marks every policy run on such a suite
+    privileged (spec details `privileged: true`), and every table and summary marks it (‡)."""
+
+    @property
+    def privileged_inputs(self) -> bool: ...
+
+
+@runtime_checkable
 class ReadsImages(Protocol):
     """Optional on a Policy (and a video recorder): declares the observations whose images it reads.
     One that does not implement it reads every observation's images."""

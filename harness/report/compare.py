@@ -21,6 +21,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.power import minimum_detectable_effect
+from harness.records import PRIVILEGED_NOTE
 from harness.report.results import UNTRAINED_NOTE, Episode, RunSet, load_runs
 from harness.report.table import Cell, Table
 from harness.stats import PairedResult, holm, paired_bootstrap, paired_compare
@@ -72,6 +73,7 @@ class Comparison:
     by_task: dict[Stratum, PairedResult]
     unpaired: list[tuple[EpisodeKey, str]] = field(default_factory=list)  # key, why
     untrained: list[str] = field(default_factory=list)  # policies flagged untrained in their store
+    privileged: list[str] = field(default_factory=list)  # policies that read privileged inputs
     assessments: dict[Stratum, Assessment] = field(default_factory=dict)
     overall_assessment: Assessment | None = None
     overall_bootstrap: tuple[float, float] | None = None  # stratified by task, a second opinion
@@ -117,6 +119,7 @@ class Comparison:
             "verdict_counts": self.verdict_counts(),
             "unpaired": [{"episode": str(k), "why": why} for k, why in self.unpaired],
             "untrained": sorted(set(self.untrained)),
+            "privileged": sorted(set(self.privileged)),
             "summary": self.verdict(),
         }
 
@@ -236,6 +239,11 @@ def compare_runs(
             for name, runs in ((pa, runs_a), (pb, runs_b))
             if name in runs.policies and runs.policies[name].untrained
         ],
+        privileged=[
+            name
+            for name, runs in ((pa, runs_a), (pb, runs_b))
+            if name in runs.policies and runs.policies[name].privileged
+        ],
     )
 
 
@@ -311,6 +319,8 @@ def comparison_table(c: Comparison) -> Table:
         table.empty_reason = "no episode was finished by both policies"
     if c.untrained:
         table.notes.append(f"† {', '.join(sorted(set(c.untrained)))}: {UNTRAINED_NOTE}.")
+    if c.privileged:
+        table.notes.append(f"‡ {', '.join(sorted(set(c.privileged)))}: {PRIVILEGED_NOTE}.")
     if c.unpaired:
         shown = "; ".join(f"{k} ({why})" for k, why in c.unpaired[:20])
         more = f"; and {len(c.unpaired) - 20} more (see the CSV)" if len(c.unpaired) > 20 else ""

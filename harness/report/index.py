@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.protocols import describe
+from harness.records import PRIVILEGED_NOTE
 from harness.report.measured import counts, order_key
 from harness.report.reference import nfe_label
 from harness.report.results import UNTRAINED_NOTE, PolicyInfo, RunSet
@@ -142,7 +143,9 @@ def policy_lines(runs: RunSet) -> list[str]:
             rate = f"{100 * k / n:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
         else:
             rate = "–"
-        trained = f"no † ({UNTRAINED_NOTE})" if p.untrained else "yes"
+        trained = (f"no † ({UNTRAINED_NOTE})" if p.untrained else "yes") + (
+            " ‡ privileged" if p.privileged else ""
+        )
         lines.append(
             "| "
             + " | ".join(
@@ -208,6 +211,9 @@ def write_index(
             f"> **† {UNTRAINED_NOTE}** — {names}. These rows check the pipeline, not the methods.",
             "",
         ]
+    privileged = sorted(p.id for p in runs.policies.values() if p.privileged) if runs is not None else []
+    if privileged:
+        lines += ["", f"> **‡ {PRIVILEGED_NOTE}** — {', '.join(privileged)}.", ""]
     if runs is not None and runs.unfaithful:
         lines += ["", "> **Not protocol-faithful** (not comparable with published numbers):"]
         lines += [f"> - {task}: {why}" for task, why in sorted(runs.unfaithful.items())]

@@ -64,7 +64,7 @@ def suite_tasks_table(spec: MeasuredTableSpec, runs: RunSet, paper: Paper) -> Ta
     """Per suite and task of the suites that ran: one column per policy."""
     suites = [s for s in spec.suites if s in runs.suites()]
     pols = sorted(runs.policies_in(suites), key=order_key_for(paper))
-    header = ["Suite", "Task", *[p.id + (" †" if p.untrained else "") for p in pols]]
+    header = ["Suite", "Task", *[p.id + p.marks for p in pols]]
     table = Table(spec.name, spec.title, header, notes=common_notes(pols, False, paper))
     if not pols:
         table.empty_reason = spec.empty or f"no episodes of {', '.join(spec.suites)} in these runs"

@@ -145,7 +145,7 @@ def _policy_name(runs: RunSet, pid: str) -> str:
     same = (p.method, p.nfe, p.backend)
     twins = [q for q in runs.policies.values() if (q.method, q.nfe, q.backend) == same]
     name = pid if len(twins) > 1 else _label(p.method, p.nfe, p.backend)
-    return name + (" †" if p.untrained else "")
+    return name + p.marks
 
 
 def _task_matrix(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from harness.records import OutcomeCounts
+from harness.records import PRIVILEGED_NOTE, OutcomeCounts
 from harness.report.latency import LatencySet, speedup
 from harness.report.paperdef import Paper, default_paper
 from harness.report.printed import RefValue, nfe_label
@@ -40,7 +40,7 @@ def policy_label(p: PolicyInfo, paper: Paper | None = None) -> str:
     """The method's row name for p's network (never the paper's network name for another backend),
     † if untrained."""
     paper = paper or default_paper()
-    return paper.method_label(paper.paper_method(p.method, p.nfe), p.backend) + (" †" if p.untrained else "")
+    return paper.method_label(paper.paper_method(p.method, p.nfe), p.backend) + p.marks
 
 
 def counts(episodes: Iterable[Episode]) -> tuple[int, int, int]:
@@ -80,6 +80,8 @@ def common_notes(pols: Sequence[PolicyInfo], vs_paper: bool, paper: Paper) -> li
     notes = [WILSON_NOTE]
     if any(p.untrained for p in pols):
         notes.append(f"† {UNTRAINED_NOTE}.")
+    if any(p.privileged for p in pols):
+        notes.append(f"‡ {PRIVILEGED_NOTE}.")
     if vs_paper and paper.tables.vs_paper_note:
         notes.append(paper.tables.vs_paper_note)
     return notes

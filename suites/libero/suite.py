@@ -57,6 +57,11 @@ class LiberoSuite:
         self.state_dim = state_dim(self.options)
         self.camera_shapes = camera_shapes(self.options)
 
+    @property
+    def privileged_inputs(self) -> bool:
+        """Object boxes handed out or appended to the state: every table marks such runs (‡)."""
+        return bool(self.options.privileged or self.options.privileged_state)
+
     def effective_options(self) -> dict[str, Any]:
         """What every env of this suite receives (recorded with the run's evaluation protocol)."""
         return asdict(self.options)

@@ -125,6 +125,18 @@ def toy_wide_suite(**options: Any) -> Suite:
     return ToySuite(dict(options), name="toy_wide", camera_shapes={"cam": (16, 16, 3)})
 
 
+@dataclass
+class PrivilegedToySuite(ToySuite):
+    """The toy suite declaring privileged inputs (harness.types.HandsOutPrivileged), as LIBERO does
+    with `privileged_state: true`: every policy run on it is marked privileged."""
+
+    privileged_inputs: bool = True
+
+
+def toy_privileged_suite(**options: Any) -> Suite:
+    return PrivilegedToySuite(dict(options), name="toy_privileged")
+
+
 class GreedyPolicy:
     """Per-episode state only: the RNG and the goal are set by reset and used by act."""
 
