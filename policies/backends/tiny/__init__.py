@@ -29,7 +29,7 @@ from policies.wam.policy import WamPolicy, policy_spec
 from policies.wam.profiles import profile_for
 
 SIZE_OPTIONS = frozenset({"dim", "depth", "heads", "image_size", "patch", "latent_channels"})
-OPTIONS = SIZE_OPTIONS | {"seed", "window"}
+OPTIONS = SIZE_OPTIONS | {"seed", "window", "blank_cameras"}
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
 
@@ -129,7 +129,12 @@ def build_tiny_policy(method: WamMethod, suite: Any, options: Mapping[str, Any])
         suite.action_space, ckpt.q01, ckpt.q99, source=f"tiny checkpoint '{ckpt.path or 'random init'}'"
     )
     dtype = getattr(torch, _DTYPES[plan.dtype])
-    network = TinyNetwork(ckpt.model, ckpt.q01, ckpt.q99, plan.device, dtype, window=window)
+    blank = options.get("blank_cameras", False)
+    if not isinstance(blank, bool):
+        raise UserError(f"tiny backend option blank_cameras must be true or false, got {blank!r}")
+    network = TinyNetwork(
+        ckpt.model, ckpt.q01, ckpt.q99, plan.device, dtype, window=window, blank_cameras=blank
+    )
     cfg = ckpt.model.cfg
     extra = {
         "frames_per_chunk": cfg.frames_per_chunk,
@@ -142,6 +147,7 @@ def build_tiny_policy(method: WamMethod, suite: Any, options: Mapping[str, Any])
             "seed": cfg.seed,
         },
         "parameters": sum(p.numel() for p in ckpt.model.parameters()),
+        **({"blank_cameras": True} if blank else {}),
     }
     spec = policy_spec(method, plan, "tiny", ckpt.path, ckpt.trained, extra)
     return WamPolicy(network, plan, adapter, spec)

@@ -50,8 +50,12 @@ class TinyNetwork:
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
         window: int | None = None,
+        blank_cameras: bool = False,
     ) -> None:
         self.device = torch.device(device)
+        # The camera ablation: every image the network encodes is black, the state is kept. The same
+        # checkpoint with and without it, on the same episodes, says whether it uses its eyes.
+        self.blank_cameras = bool(blank_cameras)
         self.dtype = dtype
         self.model = model.to(device=self.device, dtype=dtype).eval()
         self.cfg = model.cfg
@@ -86,6 +90,8 @@ class TinyNetwork:
             image = obs.images.get(cam)
             if image is None:
                 raise EpisodeError(f"observation has no camera '{cam}' (has: {sorted(obs.images)})")
+            if self.blank_cameras:
+                image = np.zeros_like(image)
             tensor = torch.from_numpy(np.ascontiguousarray(image)).to(self.device).unsqueeze(0)
             latents.append(self.model.encoder(tensor)[0])
         return torch.cat(latents, dim=0).to(self.dtype)  # [tokens per frame, C]

@@ -166,3 +166,29 @@ def test_default_size_is_fast_on_one_cpu_core(robotwin: ShapeSuite, make_obs: An
     start = time.perf_counter()
     policy.act(make_obs(robotwin, 1))
     assert time.perf_counter() - start < 0.5
+
+
+def test_blank_cameras_makes_the_network_blind_and_says_so(libero: ShapeSuite, make_episode: Any) -> None:
+    from harness.types import Observation
+
+    factory = registry.policies.get("teacher-1v1a")
+    rng = np.random.default_rng(0)
+    state = rng.standard_normal(libero.state_dim)
+
+    def obs(seed: int) -> Observation:
+        images = np.random.default_rng(seed)
+        shapes = libero.camera_shapes.items()
+        return Observation({c: images.integers(0, 256, s, dtype=np.uint8) for c, s in shapes}, state, "go")
+
+    def first_chunk(options: dict[str, Any], seed: int) -> np.ndarray:
+        policy = factory.build(libero, {"seed": 3, **SMALL, **options})
+        policy.reset(make_episode(libero, 9), "go")
+        return policy.act(obs(seed)).actions
+
+    seeing = [first_chunk({}, s) for s in (1, 2)]
+    blind = [first_chunk({"blank_cameras": True}, s) for s in (1, 2)]
+    assert not np.allclose(seeing[0], seeing[1])  # the images matter to the seeing network
+    np.testing.assert_array_equal(blind[0], blind[1])  # and not at all to the blind one
+    assert factory.build(libero, {"seed": 3, **SMALL, "blank_cameras": True}).spec.details["blank_cameras"]
+    with pytest.raises(UserError, match="blank_cameras must be true or false"):
+        factory.build(libero, {**SMALL, "blank_cameras": "yes"})
