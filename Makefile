@@ -44,6 +44,10 @@ zoo: setup
 		--noise 0.3 --out $(ZOO_DEMOS)/object0
 	$(VENV)/bin/wambench train policies/backends/tiny/zoo/teacher-object0.yaml
 	$(PY) -m policies.backends.tiny.zoo publish build/zoo/teacher-object0/latest teacher-object0
+	test -d $(ZOO_DEMOS)/object02 || $(VENV)/bin/wambench demos libero_object --tasks 0 2 --episodes 40 \
+		--noise 0.3 --out $(ZOO_DEMOS)/object02
+	$(VENV)/bin/wambench train policies/backends/tiny/zoo/teacher-object-priv.yaml
+	$(PY) -m policies.backends.tiny.zoo publish build/zoo/teacher-object-priv/latest teacher-object-priv
 
 lint: setup
 	$(VENV)/bin/ruff check .
