@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 from harness import protocols
+from harness.cli.floors import check_floors, parse_floor
 from harness.cli.output import add_format_flag, print_rows
 from harness.records import RunInfo
 from harness.store import Store
@@ -23,6 +25,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser("info", help="show what an output directory holds")
     p.add_argument("out", help="output directory of a run")
     p.add_argument("--errors", action="store_true", help="list errored episodes with their error text")
+    p.add_argument(
+        "--floor",
+        action="append",
+        default=[],
+        metavar="POLICY=PCT",
+        help="exit 1 if POLICY's pooled success rate is below PCT (the CI bar; repeatable)",
+    )
     add_format_flag(p)
     p.set_defaults(func=run)
 
@@ -62,47 +71,56 @@ def _run_fields(r: RunInfo) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    floors = [parse_floor(f) for f in args.floor]  # bad input: one line, exit 2, before any read
     with Store.open(args.out) as store:
-        if args.format == "json":
-            doc = {
-                "store": str(store.path),
-                "runs": [_run_fields(r) for r in store.runs()],
-                "manifest_episodes": len(store.manifest()),
-                "policies": list(store.policies()),
-                "status": status_rows(store),
-            }
-            if args.errors:
-                doc["errors"] = _errors(store)
-            print(json.dumps(doc, indent=2, default=str))
-            return 0
-        if args.format == "csv":  # one table per call: the status rows, or with --errors the errors
-            if args.errors:
-                print_rows(list(_ERROR_FIELDS), _errors(store), "csv")
-            else:
-                print_rows(STATUS_COLUMNS, status_rows(store), "csv")
-            return 0
-        console = log_console()
-        for r in store.runs():
-            p = r.provenance
+        verdicts = check_floors(store, floors)
+        code = _show(args, store)
+    for line in verdicts:  # on stderr: a --format json|csv document on stdout stays parseable
+        print(line, file=sys.stderr)
+    return 1 if any(line.startswith("BELOW") for line in verdicts) else code
+
+
+def _show(args: argparse.Namespace, store: Store) -> int:
+    if args.format == "json":
+        doc = {
+            "store": str(store.path),
+            "runs": [_run_fields(r) for r in store.runs()],
+            "manifest_episodes": len(store.manifest()),
+            "policies": list(store.policies()),
+            "status": status_rows(store),
+        }
+        if args.errors:
+            doc["errors"] = _errors(store)
+        print(json.dumps(doc, indent=2, default=str))
+        return 0
+    if args.format == "csv":  # one table per call: the status rows, or with --errors the errors
+        if args.errors:
+            print_rows(list(_ERROR_FIELDS), _errors(store), "csv")
+        else:
+            print_rows(STATUS_COLUMNS, status_rows(store), "csv")
+        return 0
+    console = log_console()
+    for r in store.runs():
+        p = r.provenance
+        console.print(
+            f"run {r.run_id} [{r.kind}] {r.config_name} hash {r.config_hash} "
+            f"{_when(r.started_at)} -> {r.status} | wambench {p.wambench_version} "
+            f"git {p.git_revision or '–'} | {p.host} | {p.device}",
+            highlight=False,
+            markup=False,
+        )
+    for protocol in protocols.stored(store).values():
+        console.print(protocol.line(), highlight=False, markup=False)
+    console.print(f"manifest: {len(store.manifest())} episodes; policies: {', '.join(store.policies())}")
+    print_status(store, console)
+    if store.readonly:
+        console.print(f"(read-only: {store.path} cannot be written here)", highlight=False)
+    if args.errors:
+        for e in _errors(store):
             console.print(
-                f"run {r.run_id} [{r.kind}] {r.config_name} hash {r.config_hash} "
-                f"{_when(r.started_at)} -> {r.status} | wambench {p.wambench_version} "
-                f"git {p.git_revision or '–'} | {p.host} | {p.device}",
+                f"{e['policy']} {e['suite']}/{e['task']}/{e['split']}/{e['idx']} "
+                f"attempt {e['attempt']}: {e['error']}",
                 highlight=False,
                 markup=False,
             )
-        for protocol in protocols.stored(store).values():
-            console.print(protocol.line(), highlight=False, markup=False)
-        console.print(f"manifest: {len(store.manifest())} episodes; policies: {', '.join(store.policies())}")
-        print_status(store, console)
-        if store.readonly:
-            console.print(f"(read-only: {store.path} cannot be written here)", highlight=False)
-        if args.errors:
-            for e in _errors(store):
-                console.print(
-                    f"{e['policy']} {e['suite']}/{e['task']}/{e['split']}/{e['idx']} "
-                    f"attempt {e['attempt']}: {e['error']}",
-                    highlight=False,
-                    markup=False,
-                )
     return 0

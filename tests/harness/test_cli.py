@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -277,3 +278,19 @@ def test_list_shows_a_policy_that_cannot_load_as_unavailable_and_the_rest(
     out = capsys.readouterr().out
     assert "flash-wam-1v1a" in out
     assert "zz-broken,unavailable" in out and "no_such_module" in out
+
+
+def test_info_floor_is_the_ci_bar(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    assert wambench("run", str(write_config(tmp_path / "c.yaml")), "--out", str(out)).returncode == 0
+    with Store.open(out) as s:
+        rows = [r for r in s.episodes() if r.policy == "noisy"]
+    rate = 100 * sum(r.outcome == "success" for r in rows) / len(rows)
+    assert 0 < rate < 100  # the bar can fall on either side of it
+    ok = wambench("info", str(out), "--floor", f"noisy={rate - 1:.1f}", "--format", "json")
+    assert ok.returncode == 0 and "ok floor noisy" in ok.stderr and json.loads(ok.stdout)["status"]
+    below = wambench("info", str(out), "--floor", f"noisy={rate + 1:.1f}")
+    assert below.returncode == 1 and "BELOW floor noisy" in below.stderr
+    for bad, needle in (("noisy=120", "PERCENT in 0..100"), ("nosuch=10", "no such policy")):
+        r = wambench("info", str(out), "--floor", bad)
+        assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
