@@ -31,7 +31,7 @@ from harness.types import Observation, PolicySpec
 @dataclass
 class LatencyRequest:
     policies: Sequence[str]
-    suite: str = "robotwin2"
+    suite: str  # whose observation shapes and suite-dependent defaults the policies are timed with
     device: str = "cpu"
     dtype: str | None = None
     warmup: int = 3
@@ -68,6 +68,11 @@ class LatencyOutcome:
 def _validate(req: LatencyRequest) -> tuple[list[Any], str, tuple[int, int] | None, list[tuple[int, int]]]:
     if not req.policies:
         raise UserError("give a policy: --policy NAME (see `wambench list policies`)")
+    if not req.suite:
+        raise UserError(
+            "give a suite to time the policies on (its observation shapes; its simulator is not needed): "
+            f"--suite NAME, one of {', '.join(registry.suites.names())}"
+        )
     if req.min_warm < 2:
         raise UserError("the minimum number of warm iterations cannot be below 2")
     if req.iters < req.min_warm:
