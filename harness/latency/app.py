@@ -24,6 +24,7 @@ from harness.latency.stats import CV_WARN, MIN_WARM_ITERS, ConfigStats, config_s
 from harness.latency.suite import ResolvedSuite, resolve_suite
 from harness.latency.summary import Summary, header, print_summary, store_config, write_csv
 from harness.latency.sweep import SweepAnalysis, analyze, default_grid, parse_grid
+from harness.provenance import declared_packages
 from harness.timing import device_name
 from harness.types import Observation, PolicySpec
 
@@ -178,6 +179,7 @@ def _store(req: LatencyRequest, s: Summary, factories: list[Any], echo: Callable
         device_name=s.device_name,
         config=store_config(req, s),
         specs=specs,
+        packages=declared_packages([registry.suites.get(req.suite), *factories]),
     )
     echo(f"\nstored {sum(len(r.samples) for r in s.results)} chunks (run {run_id}) in {store_path}")
     return store_path
