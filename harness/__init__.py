@@ -2,9 +2,10 @@
 
 The plugin face: everything a suite, policy or benchmark author imports comes from here. The contracts
 (harness.types) and their optional hooks, declared as Protocols (Observes, Preflights, Validates,
-ReadsImages, DefersImages, Doctor, DescribesSource); the errors the CLI turns into one line; the
-per-chunk StageTimer; ShapeSuite (a suite's geometry without its simulator); the registries; the config
-loader; and `run(config)`, which `wambench run` itself calls. Test doubles are in harness.testing.
+ReadsImages, DefersImages, Doctor, DescribesSource, DeclaresPackages); the errors the CLI turns into
+one line; the per-chunk StageTimer; ShapeSuite (a suite's geometry without its simulator); the
+registries; the config loader; and `run(config)`, which `wambench run` itself calls. Test doubles are
+in harness.testing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from harness.types import (
     STAGES,
     ActionChunk,
     ActionSpace,
+    DeclaresPackages,
     DefersImages,
     DescribesSource,
     Doctor,
@@ -47,6 +49,7 @@ __all__ = [
     "STAGES",
     "ActionChunk",
     "ActionSpace",
+    "DeclaresPackages",
     "DefersImages",
     "DescribesSource",
     "Doctor",

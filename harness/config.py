@@ -88,16 +88,10 @@ class RunConfig(BaseModel):
     # either way (harness/policy_server.py), so not part of the identity.
     policy_server: Literal["shared"] | None = None
 
-    @field_validator("policies", mode="before")
+    @field_validator("policies", "suites", mode="before")
     @classmethod
-    def _policy_strings(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
-
-    @field_validator("suites", mode="before")
-    @classmethod
-    def _suite_strings(cls, value: Any) -> Any:
+    def _name_strings(cls, value: Any) -> Any:
+        """A bare string in either list is the entry's name: `- NAME` is `- {name: NAME}`."""
         if isinstance(value, list):
             return [{"name": v} if isinstance(v, str) else v for v in value]
         return value

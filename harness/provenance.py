@@ -1,5 +1,10 @@
 """Where a result came from: versions, git revision, host, device. Stored with every run, rollout and
-latency alike, as one `harness.records.Provenance`."""
+latency alike, as one `harness.records.Provenance`.
+
+The versions are the harness's own dependencies' and those of the packages the run's suites and
+policies declare (`harness.types.DeclaresPackages`: a simulator, its assets); the harness names none
+of a plugin's packages itself.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,15 @@ import platform
 import socket
 import subprocess
 import sys
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
 from harness.records import Provenance
+from harness.types import DeclaresPackages
 
-_PACKAGES = (
-    "wambench",
-    "torch",
-    "numpy",
-    "mujoco",
-    "robosuite",
-    "hf-libero",
-    "bddl",
-    "pydantic",
-    "websockets",
-    "msgpack",
-)
+# What the harness itself runs on: the versions that can change its numbers, its store or its wire.
+HARNESS_PACKAGES = ("wambench", "torch", "numpy", "pydantic", "websockets", "msgpack")
 
 
 def git_revision(path: Path | None = None) -> str | None:
@@ -46,9 +43,19 @@ def git_revision(path: Path | None = None) -> str | None:
     return rev + ("+dirty" if dirty else "")
 
 
-def package_versions() -> dict[str, str]:
+def declared_packages(plugins: Iterable[object]) -> list[str]:
+    """The packages these suite and policy factories declare (`packages`), each once, in order."""
+    names: dict[str, None] = {}
+    for plugin in plugins:
+        if isinstance(plugin, DeclaresPackages):
+            names.update(dict.fromkeys(plugin.packages))
+    return list(names)
+
+
+def package_versions(packages: Iterable[str] = ()) -> dict[str, str]:
+    """Installed versions of the harness's packages and of `packages`; one not installed is left out."""
     out = {}
-    for name in _PACKAGES:
+    for name in dict.fromkeys([*HARNESS_PACKAGES, *packages]):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -56,15 +63,16 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def collect(device: str | None = None) -> Provenance:
-    """This process's provenance; `device` names what the numbers were timed on (default: this CPU)."""
+def collect(device: str | None = None, packages: Iterable[str] = ()) -> Provenance:
+    """This process's provenance; `device` names what the numbers were timed on (default: this CPU),
+    `packages` what the run's plugins declare (`declared_packages`)."""
     from harness import __version__
     from harness.timing import device_name
 
     return Provenance(
         wambench_version=__version__,
         git_revision=git_revision(),
-        packages=package_versions(),
+        packages=package_versions(packages),
         host=socket.gethostname(),
         device=device or device_name("cpu"),
         python=platform.python_version(),
@@ -73,4 +81,4 @@ def collect(device: str | None = None) -> Provenance:
     )
 
 
-__all__ = ["collect", "git_revision", "package_versions"]
+__all__ = ["HARNESS_PACKAGES", "collect", "declared_packages", "git_revision", "package_versions"]

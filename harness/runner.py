@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness import provenance
+from harness import provenance, registry
 from harness.config import RunConfig
 from harness.executors import Executor, make_executor
 from harness.outlock import OutputLock
@@ -93,6 +93,14 @@ class _StopOnSignal:
             signal.signal(sig, handler)
 
 
+def _declared_packages(config: RunConfig) -> list[str]:
+    """The packages the run's suite and policy factories declare, for its provenance."""
+    suites = [registry.suites.get(s.name) for s in config.suites]
+    return provenance.declared_packages(
+        [*suites, *(registry.policies.get(pc.name) for pc in config.policies)]
+    )
+
+
 def _execute(
     p: Plan,
     store: Store,
@@ -116,7 +124,7 @@ def _execute(
             },
             config_hash=config.config_hash(),
             manifest_hash=manifest_hash(p.manifest.episodes),
-            provenance=provenance.collect(),
+            provenance=provenance.collect(packages=_declared_packages(config)),
         )
         store.write_manifest(p.manifest.episodes)
         store.write_policies(

@@ -11,6 +11,7 @@ is given, and entry points made up for one test.
 - `SeededPolicy` / `seeded_policy`: actions from the episode's noise seed plus the observation's images
   and state and the instruction, so anything that drops, reorders or mis-decodes one of them (a wire,
   a server, a batcher) changes the actions. Options `chunk`, `delay_s`, `fail_after`.
+- `EnvDefaults`: a base for env doubles (episode_info `{}`, close does nothing).
 - `installed_entry_points({group: {name: "module:attr"}})`: the registries see these entry points
   instead of the installed ones, inside a `with` block.
 
@@ -47,7 +48,18 @@ def spin(ms: float) -> None:
         pass
 
 
-class FakeEnv:
+class EnvDefaults:
+    """The two Env methods most doubles have nothing to say in: no per-episode info, nothing to close.
+    A test env subclasses it and writes only reset and step (and whichever of these it needs)."""
+
+    def episode_info(self) -> Mapping[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+class FakeEnv(EnvDefaults):
     """A FakeSuite's env. `on_step(n)` runs after the n-th step of an episode (to inject faults)."""
 
     def __init__(self, suite: FakeSuite, on_step: Callable[[int], None] | None = None) -> None:
@@ -72,12 +84,6 @@ class FakeEnv:
         if self.on_step is not None:
             self.on_step(self.steps)
         return StepResult(self._observe(), False) if self.suite.vary else self._fixed_step
-
-    def episode_info(self) -> Mapping[str, Any]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass
@@ -256,6 +262,7 @@ def installed_entry_points(groups: Mapping[str, Mapping[str, str]]) -> Iterator[
 __all__ = [
     "ConstantFactory",
     "ConstantPolicy",
+    "EnvDefaults",
     "FakeEnv",
     "FakeSuite",
     "SeededFactory",

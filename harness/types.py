@@ -307,3 +307,12 @@ class DescribesSource(Protocol):
     """Optional beside Doctor: one line saying what it found (e.g. which install it would run)."""
 
     def doctor_source(self, **options: Any) -> str: ...
+
+
+@runtime_checkable
+class DeclaresPackages(Protocol):
+    """Optional on a suite factory or a PolicyFactory: the distributions (pip names) its numbers depend
+    on beyond the harness's own (a simulator, its assets). A run that uses it records their installed
+    versions in its provenance (harness/provenance.py); one not installed is left out."""
+
+    packages: Sequence[str]

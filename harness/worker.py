@@ -46,6 +46,13 @@ class WorkItem:
     spec: EpisodeSpec
     attempt: int = 1
 
+    def failed(self, wall_s: float, error: str, worker: int | None) -> EpisodeRecord:
+        """The `error` record of this item when no episode record came back (the env or policy would
+        not build, the worker died or hung, the remote call raised); the runner decides on a retry."""
+        return EpisodeRecord(
+            self.policy, self.spec.key, "error", 0, wall_s, self.attempt, error, worker=worker
+        )
+
 
 @dataclass(frozen=True)
 class WorkerSetup:
@@ -226,9 +233,7 @@ class Worker:
             policy = self.policy(item.policy, suite)
         except Exception as exc:  # building the env or policy failed: this episode errs, retry may help
             self.close_env()
-            return EpisodeRecord(
-                item.policy, spec.key, "error", 0, 0.0, item.attempt, _error_text(exc), worker=self.worker_id
-            )
+            return item.failed(0.0, _error_text(exc), self.worker_id)
         pkey = self.instance_key(item.policy, suite)
 
         def is_warmup() -> bool:

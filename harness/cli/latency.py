@@ -25,7 +25,9 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("--policy", action="append", required=True, help="registered policy (repeatable)")
-    p.add_argument("--suite", default="robotwin2", help="suite whose observation shapes to use (robotwin2)")
+    p.add_argument(
+        "--suite", help="suite whose observation shapes to time on (required; see `wambench list suites`)"
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (cpu)")
     p.add_argument("--dtype", choices=DTYPES, help="model dtype (float32 on cpu, bfloat16 on cuda)")
     p.add_argument("--backend", help="policy backend option (tiny, lingbot, remote); policy default if unset")
@@ -95,7 +97,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     req = LatencyRequest(
         policies=args.policy,
-        suite=args.suite,
+        suite=args.suite or "",
         device=args.device,
         dtype=args.dtype,
         warmup=args.warmup,

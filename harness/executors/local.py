@@ -115,9 +115,7 @@ class LocalExecutor:
         self.replaced += 1
         if item is None:
             return None
-        return EpisodeRecord(
-            item.policy, item.spec.key, "error", 0, elapsed, item.attempt, reason, worker=slot.worker_id
-        )
+        return item.failed(elapsed, reason, slot.worker_id)
 
     def outstanding(self) -> int:
         return len(self._pending) + sum(1 for s in self._slots.values() if s.item is not None)

@@ -190,9 +190,7 @@ class RayExecutor:
         self.replaced += 1
         if item is None:
             return None
-        return EpisodeRecord(
-            item.policy, item.spec.key, "error", 0, elapsed, item.attempt, reason, worker=actor.worker_id
-        )
+        return item.failed(elapsed, reason, actor.worker_id)
 
     def _started(self, actor: _Actor) -> None:
         assert self._ray is not None
@@ -215,10 +213,7 @@ class RayExecutor:
         except errors.RayTaskError as exc:  # the method raised: the actor lives on
             item = actor.item
             assert item is not None
-            record = EpisodeRecord(
-                item.policy, item.spec.key, "error", 0, time.monotonic() - actor.started, item.attempt,
-                _summary(exc), worker=actor.worker_id,
-            )  # fmt: skip
+            record = item.failed(time.monotonic() - actor.started, _summary(exc), actor.worker_id)
         except errors.RayError as exc:  # the actor or its node died
             return self._lost(actor, f"worker actor died during the episode ({_summary(exc)})")
         actor.item, actor.ref = None, None

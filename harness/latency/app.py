@@ -24,6 +24,7 @@ from harness.latency.stats import CV_WARN, MIN_WARM_ITERS, ConfigStats, config_s
 from harness.latency.suite import ResolvedSuite, resolve_suite
 from harness.latency.summary import Summary, header, print_summary, store_config, write_csv
 from harness.latency.sweep import SweepAnalysis, analyze, default_grid, parse_grid
+from harness.provenance import declared_packages
 from harness.timing import device_name
 from harness.types import Observation, PolicySpec
 
@@ -31,7 +32,7 @@ from harness.types import Observation, PolicySpec
 @dataclass
 class LatencyRequest:
     policies: Sequence[str]
-    suite: str = "robotwin2"
+    suite: str  # whose observation shapes and suite-dependent defaults the policies are timed with
     device: str = "cpu"
     dtype: str | None = None
     warmup: int = 3
@@ -68,6 +69,11 @@ class LatencyOutcome:
 def _validate(req: LatencyRequest) -> tuple[list[Any], str, tuple[int, int] | None, list[tuple[int, int]]]:
     if not req.policies:
         raise UserError("give a policy: --policy NAME (see `wambench list policies`)")
+    if not req.suite:
+        raise UserError(
+            "give a suite to time the policies on (its observation shapes; its simulator is not needed): "
+            f"--suite NAME, one of {', '.join(registry.suites.names())}"
+        )
     if req.min_warm < 2:
         raise UserError("the minimum number of warm iterations cannot be below 2")
     if req.iters < req.min_warm:
@@ -173,6 +179,7 @@ def _store(req: LatencyRequest, s: Summary, factories: list[Any], echo: Callable
         device_name=s.device_name,
         config=store_config(req, s),
         specs=specs,
+        packages=declared_packages([registry.suites.get(req.suite), *factories]),
     )
     echo(f"\nstored {sum(len(r.samples) for r in s.results)} chunks (run {run_id}) in {store_path}")
     return store_path

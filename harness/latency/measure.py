@@ -138,8 +138,7 @@ def measure_all(
             b = _build(setting, suite, device, dtype)
             try:
                 loop = loop_for(b)
-                while not loop.done:
-                    loop.step()
+                loop.run()
             finally:
                 b.policy.close()
             results.append(result(b, loop))
@@ -157,30 +156,4 @@ def measure_all(
     return results
 
 
-def measure(
-    setting: Setting,
-    suite: Any,
-    observations: Sequence[Observation],
-    *,
-    device: str,
-    dtype: str,
-    warmup: int,
-    iters: int,
-    chunks_per_episode: int = 0,
-    seed: int = 0,
-) -> RunResult:
-    """One setting, built, timed and closed."""
-    return measure_all(
-        [setting],
-        suite,
-        observations,
-        device=device,
-        dtype=dtype,
-        warmup=warmup,
-        iters=iters,
-        chunks_per_episode=chunks_per_episode,
-        seed=seed,
-    )[0]
-
-
-__all__ = ["DTYPES", "Setting", "check_device", "default_dtype", "measure", "measure_all", "steps_label"]
+__all__ = ["DTYPES", "Setting", "check_device", "default_dtype", "measure_all", "steps_label"]

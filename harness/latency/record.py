@@ -37,8 +37,10 @@ def record(
     device_name: str,
     config: Mapping[str, Any],
     specs: Mapping[str, PolicySpec],
+    packages: Sequence[str] = (),
 ) -> tuple[Path, int]:
-    """Store every chunk of `results` under one `latency` run; returns (store path, run id)."""
+    """Store every chunk of `results` under one `latency` run; returns (store path, run id).
+    `packages`: what the suite and policies declare, whose versions the provenance records."""
     cfg = dict(config)
     cfg_json = json.dumps(cfg, sort_keys=True, default=str)
     with Store.open(out, create=True) as store:
@@ -48,7 +50,7 @@ def record(
             config=json.loads(cfg_json),
             config_hash=hashlib.sha256(cfg_json.encode()).hexdigest()[:16],
             manifest_hash=None,
-            provenance=provenance.collect(device_name),
+            provenance=provenance.collect(device_name, packages),
         )
         status = "failed"
         try:

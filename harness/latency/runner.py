@@ -157,34 +157,11 @@ class ChunkLoop:
         self._chunk += 1
         return sample
 
-
-def run_chunks(
-    policy: Policy,
-    observations: Sequence[Observation],
-    *,
-    warmup: int,
-    iters: int,
-    suite: str,
-    label: str,
-    device: str = "cpu",
-    chunks_per_episode: int = 0,
-    seed: int = 0,
-) -> list[ChunkSample]:
-    """Time `warmup + iters` consecutive chunks; observation i feeds chunk i (cycled if fewer)."""
-    loop = ChunkLoop(
-        policy,
-        observations,
-        warmup=warmup,
-        iters=iters,
-        suite=suite,
-        label=label,
-        device=device,
-        chunks_per_episode=chunks_per_episode,
-        seed=seed,
-    )
-    while not loop.done:
-        loop.step()
-    return loop.samples
+    def run(self) -> list[ChunkSample]:
+        """Time `warmup + iters` consecutive chunks; observation i feeds chunk i (cycled if fewer)."""
+        while not self.done:
+            self.step()
+        return self.samples
 
 
 def run_interleaved(loops: Sequence[ChunkLoop]) -> None:
@@ -198,4 +175,4 @@ def run_interleaved(loops: Sequence[ChunkLoop]) -> None:
         rounds += 1
 
 
-__all__ = ["HARNESS_STAGE", "ChunkLoop", "ChunkSample", "RunResult", "run_chunks", "run_interleaved"]
+__all__ = ["HARNESS_STAGE", "ChunkLoop", "ChunkSample", "RunResult", "run_interleaved"]

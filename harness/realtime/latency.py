@@ -86,8 +86,8 @@ class StoredBenchmark:
             have = ", ".join(sorted({p for p, _ in self.samples})) or "none"
             raise UserError(
                 f"latency store '{self.path}' has no benchmark of policy '{name}' (for '{policy_id}'; "
-                f"it has: {have}); run `wambench latency --policy {name}` on the device, or give a "
-                "fixed --latency"
+                f"it has: {have}); run `wambench latency --policy {name} --suite SUITE` on the device, or "
+                "give a fixed --latency"
             )
         label = labels[0] if len(labels) == 1 else steps_label if steps_label in labels else None
         if label is None:

@@ -18,10 +18,12 @@ import matplotlib
 import numpy as np
 from matplotlib import ticker
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import ScaledTranslation
 
+from harness.report.latency import remainder_ms
 from harness.report.results import UNTRAINED_NOTE
 
 COLUMN_WIDTH_IN = 3.5
@@ -51,9 +53,7 @@ class LatencyBar:
 
     @property
     def other_ms(self) -> float | None:
-        if self.video_ms is None or self.action_ms is None:
-            return None
-        return max(0.0, self.total_ms - self.video_ms - self.action_ms)
+        return remainder_ms(self.total_ms, self.video_ms, self.action_ms)
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,30 @@ def _key_below(fig: Figure, legend: Artist, handles: list[Artist], labels: list[
     )
 
 
+def _column(height_in: float) -> tuple[Figure, Axes]:
+    """A column-wide figure with one axes; call inside `rc_context(STYLE)`, which artists read."""
+    fig = Figure(figsize=(COLUMN_WIDTH_IN, height_in))
+    return fig, fig.subplots()
+
+
+def _budget_line(ax: Axes, budget_ms: float | None, label: str | None) -> None:
+    """The real-time budget as a dashed vertical line (nothing without a budget)."""
+    if budget_ms is not None:
+        ax.axvline(
+            budget_ms,
+            color="#C44E52",
+            linestyle="--",
+            linewidth=0.9,
+            label=label or f"budget {_fmt_ms(budget_ms)}",
+        )
+
+
 def latency_breakdown(
     bars: Sequence[LatencyBar], budget_ms: float | None, title: str, budget_label: str | None = None
 ) -> Figure:
     """Figure 1: per-chunk latency per method, stacked video / action / other, with the budget line."""
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(COLUMN_WIDTH_IN, 0.9 + 0.25 * len(bars)))
-        ax = fig.subplots()
+        fig, ax = _column(0.9 + 0.25 * len(bars))
         y = np.arange(len(bars))[::-1]
         seen: set[str] = set()
 
@@ -140,14 +157,7 @@ def latency_breakdown(
             if budget_ms is not None and x < budget_ms and budget_ms - x < 0.06 * top:
                 x = budget_ms  # the value would sit on the budget line: start it after the line
             ax.text(x, yi, " " + _fmt_ms(b.total_ms), va="center", ha="left", fontsize=6)
-        if budget_ms is not None:
-            ax.axvline(
-                budget_ms,
-                color="#C44E52",
-                linestyle="--",
-                linewidth=0.9,
-                label=budget_label or f"budget {_fmt_ms(budget_ms)}",
-            )
+        _budget_line(ax, budget_ms, budget_label)
         ax.set_xlim(0, top * 1.25)
         ax.set_yticks(y, [b.label for b in bars])
         ax.set_xlabel("per-chunk latency (ms)")
@@ -212,8 +222,7 @@ def success_vs_latency(
     points: Sequence[Point], budget_ms: float | None, title: str, budget_label: str | None = None
 ) -> Figure:
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(COLUMN_WIDTH_IN, 2.4 + 0.1 * len(points)))
-        ax = fig.subplots()
+        fig, ax = _column(2.4 + 0.1 * len(points))
         front = pareto_front(points)
         markers = "osD^v<>phX*"
         log_x = _log_x(points, budget_ms)
@@ -248,14 +257,7 @@ def success_vs_latency(
                 label="Pareto front",
                 zorder=2,
             )
-        if budget_ms is not None:
-            ax.axvline(
-                budget_ms,
-                color="#C44E52",
-                linestyle="--",
-                linewidth=0.9,
-                label=budget_label or f"budget {_fmt_ms(budget_ms)}",
-            )
+        _budget_line(ax, budget_ms, budget_label)
         if log_x:
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
@@ -288,8 +290,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: np.ndarray, title:
     with matplotlib.rc_context(STYLE):
         longest = max((len(c) for c in cols), default=0)
         height = min(11.0, 0.9 + 0.14 * max(len(rows), 3) + 0.045 * min(longest, 40))
-        fig = Figure(figsize=(COLUMN_WIDTH_IN, height))
-        ax = fig.subplots()
+        fig, ax = _column(height)
         masked = np.ma.masked_invalid(values)
         im = ax.imshow(masked, aspect="auto", cmap="viridis", vmin=0, vmax=100, interpolation="nearest")
         ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=5)

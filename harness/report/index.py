@@ -41,6 +41,12 @@ def _esc(text: object) -> str:
     return str(text if text not in (None, "") else "–").replace("|", "\\|")
 
 
+def _table(cols: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A Markdown table: the header, its rule, and one line a row (cells escaped, empty ones "–")."""
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    return lines + ["| " + " | ".join(_esc(x) for x in row) + " |" for row in rows]
+
+
 def provenance_lines(runs: RunSet) -> list[str]:
     cols = [
         "OUT",
@@ -53,34 +59,27 @@ def provenance_lines(runs: RunSet) -> list[str]:
         "git",
         "device",
         "host",
+        "started",
+        "status",
     ]
-    cols += ["started", "status"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for out, r in runs.runs:
-        p = r.provenance
-        lines.append(
-            "| "
-            + " | ".join(
-                _esc(x)
-                for x in (
-                    out,
-                    r.run_id,
-                    r.kind,
-                    r.config_name,
-                    r.config_hash,
-                    r.manifest_hash,
-                    p.wambench_version,
-                    (p.git_revision or "")[:12],
-                    p.device,
-                    p.host,
-                    _when(r.started_at),
-                    r.status,
-                )
-            )
-            + " |"
+    rows = [
+        (
+            out,
+            r.run_id,
+            r.kind,
+            r.config_name,
+            r.config_hash,
+            r.manifest_hash,
+            r.provenance.wambench_version,
+            (r.provenance.git_revision or "")[:12],
+            r.provenance.device,
+            r.provenance.host,
+            _when(r.started_at),
+            r.status,
         )
-    if not runs.runs:
-        lines.append("| " + " | ".join(["–"] * 12) + " |")
+        for out, r in runs.runs
+    ]
+    lines = _table(cols, rows or [("",) * len(cols)])
     packages: dict[str, str] = {}
     for _, r in runs.runs:
         packages.update(r.provenance.packages)
@@ -102,12 +101,12 @@ def protocol_lines(runs: RunSet) -> list[str]:
     if not runs.protocols:
         return ["", "Evaluation protocol: none recorded (suites without named protocols)."]
     cols = ["OUT", "suite", "protocol", "version", "values in effect", "overrides", "source"]
-    lines = ["", "Evaluation protocols:", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    rows = []
     for out, rec in runs.protocols:
         values = describe(rec.values)
         changed = ", ".join(f"{k}={o['used']} (profile {o['profile']})" for k, o in rec.overrides.items())
-        row = (out, rec.suite, rec.protocol, f"v{rec.version}", values, changed, rec.source)
-        lines.append("| " + " | ".join(_esc(x) for x in row) + " |")
+        rows.append((out, rec.suite, rec.protocol, f"v{rec.version}", values, changed, rec.source))
+    lines = ["", "Evaluation protocols:", "", *_table(cols, rows)]
     notes = sorted({f"{rec.protocol}: {n}" for _, rec in runs.protocols for n in rec.notes})
     if notes:
         lines += ["", *[f"- {n}" for n in notes]]
@@ -132,9 +131,9 @@ def policy_lines(runs: RunSet) -> list[str]:
         "Trained",
         "Episodes",
         "Success % [Wilson 95%]",
+        "Errors",
     ]
-    cols.append("Errors")
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    rows = []
     for p in sorted(runs.policies.values(), key=order_key):
         eps = runs.episodes_of(p.id)
         k, n, err = counts(eps)
@@ -143,28 +142,12 @@ def policy_lines(runs: RunSet) -> list[str]:
             rate = f"{100 * k / n:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
         else:
             rate = "–"
-        trained = (f"no † ({UNTRAINED_NOTE})" if p.untrained else "yes") + (
-            " ‡ privileged" if p.privileged else ""
+        trained = f"no † ({UNTRAINED_NOTE})" if p.untrained else "yes"
+        trained += " ‡ privileged" if p.privileged else ""
+        rows.append(
+            (p.id, p.method, _nfe_cell(runs, p), p.backend, p.checkpoint, trained, len(eps), rate, err)
         )
-        lines.append(
-            "| "
-            + " | ".join(
-                _esc(x)
-                for x in (
-                    p.id,
-                    p.method,
-                    _nfe_cell(runs, p),
-                    p.backend,
-                    p.checkpoint,
-                    trained,
-                    len(eps),
-                    rate,
-                    err,
-                )
-            )
-            + " |"
-        )
-    return lines
+    return _table(cols, rows)
 
 
 def _links(entries: Sequence[Entry], root: Path, image: bool) -> list[str]:

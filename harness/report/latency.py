@@ -17,6 +17,14 @@ from statistics import fmean
 from harness.report.results import Chunk, PolicyInfo, RunSet
 
 
+def remainder_ms(total_ms: float, video_ms: float | None, action_ms: float | None) -> float | None:
+    """What a chunk spent outside its video and action streams (encode, decode, cache updates); None
+    where the policy did not time both streams."""
+    if video_ms is None or action_ms is None:
+        return None
+    return max(0.0, total_ms - video_ms - action_ms)
+
+
 @dataclass(frozen=True)
 class Latency:
     policy: str
@@ -27,9 +35,7 @@ class Latency:
 
     @property
     def other_ms(self) -> float | None:
-        if self.video_ms is None or self.action_ms is None:
-            return None
-        return max(0.0, self.total_ms - self.video_ms - self.action_ms)
+        return remainder_ms(self.total_ms, self.video_ms, self.action_ms)
 
 
 @dataclass(frozen=True)
@@ -96,4 +102,4 @@ def speedup(policy: PolicyInfo, candidates: Iterable[PolicyInfo], lat: LatencySe
     return None if base is None else base.total_ms / mine.total_ms
 
 
-__all__ = ["Latency", "LatencySet", "latency_set", "speedup", "teacher_for"]
+__all__ = ["Latency", "LatencySet", "latency_set", "remainder_ms", "speedup", "teacher_for"]

@@ -17,6 +17,13 @@ EachKey = Literal["split", "suite", "horizon", "column"]
 EACH_KEYS: tuple[EachKey, ...] = ("split", "suite", "horizon", "column")
 
 
+def _refuse_twice(what: str, names: list[str]) -> None:
+    """A name given twice would make a lookup pick one silently: refuse it, naming every such name."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{what}: {', '.join(twice)}")
+
+
 # ---- paper.yaml --------------------------------------------------------------------------------
 class ReviewerSpec(BaseModel):
     model_config = _STRICT
@@ -71,10 +78,7 @@ class PaperSpec(BaseModel):
 
     @model_validator(mode="after")
     def _unique_methods(self) -> PaperSpec:
-        ids = [m.id for m in self.methods]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"methods listed twice: {', '.join(twice)}")
+        _refuse_twice("methods listed twice", [m.id for m in self.methods])
         return self
 
 
@@ -195,10 +199,7 @@ class TablesSpec(BaseModel):
     @model_validator(mode="after")
     def _unique_names(self) -> TablesSpec:
         for part, specs in (("reference", self.reference), ("measured", self.measured)):
-            names = [s.name for s in specs]
-            twice = sorted({n for n in names if names.count(n) > 1})
-            if twice:
-                raise ValueError(f"{part} tables named twice: {', '.join(twice)}")
+            _refuse_twice(f"{part} tables named twice", [s.name for s in specs])
         return self
 
 

@@ -14,8 +14,8 @@ from harness.report.figures import LatencyBar, Point
 from harness.report.latency import latency_set
 from harness.report.measured import counts, order_key
 from harness.report.reference import (
+    BENCHMARKS,
     LIBERO_LABELS,
-    LIBERO_SUITES,
     ROBOTWIN,
     ROBOTWIN_SPLITS,
     SPLIT_LABELS,
@@ -40,15 +40,10 @@ class FigureSpec:
 
 
 def _groups(runs: RunSet) -> list[tuple[str, str, list[str]]]:
-    """(file tag, title, suites) for each benchmark that ran."""
+    """(file tag, title, suites that ran) for each of the paper's benchmarks that ran."""
     ran = set(runs.suites())
-    out = []
-    if ROBOTWIN in ran:
-        out.append(("robotwin2", "RoboTwin 2.0", [ROBOTWIN]))
-    libero = [s for s in LIBERO_SUITES if s in ran]
-    if libero:
-        out.append(("libero", "LIBERO", libero))
-    return out
+    groups = [(key, title, [s for s in suites if s in ran]) for key, title, suites in BENCHMARKS]
+    return [g for g in groups if g[2]]
 
 
 def _label(method: str, nfe: tuple[int | None, int | None], backend: str | None = None) -> str:

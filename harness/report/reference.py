@@ -23,6 +23,10 @@ LIBERO_LABELS: dict[str, str] = {s: _PAPER.label(s) for s in LIBERO_SUITES}
 ROBOTWIN = _ROBOTWIN.suites[0]
 ROBOTWIN_SPLITS: tuple[str, ...] = tuple(_ROBOTWIN.splits)
 SPLIT_LABELS: dict[str, str] = {s: _PAPER.label(s) for s in ROBOTWIN_SPLITS}
+# (key, title, suites) of each benchmark, in the paper's order: what the figures are drawn per.
+BENCHMARKS: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
+    (key, b.title, tuple(b.suites)) for key, b in _PAPER.spec.benchmarks.items()
+)
 FULL_TEACHER_NFE: tuple[tuple[int, int], ...] = tuple(
     nfe for rule in _PAPER.spec.reduced_nfe for nfe in rule.full
 )
@@ -82,6 +86,7 @@ def method_rank(method: str) -> int:
 
 __all__ = [
     "BACKEND_NEUTRAL_LABELS",
+    "BENCHMARKS",
     "LIBERO_LABELS",
     "LIBERO_SUITES",
     "METHOD_LABELS",

@@ -82,6 +82,11 @@ def _weights_by_row(report: ConsistencyReport) -> dict[str, dict[str, bool]]:
     return rows
 
 
+def _agreeing(checks: list[Check]) -> str:
+    """'K of N': how many of these recomputed numbers agree with the printed ones."""
+    return f"{sum(c.agrees for c in checks)} of {len(checks)}"
+
+
 def findings(report: ConsistencyReport) -> list[str]:
     """Sentences, one per finding, computed from the checks."""
     out: list[str] = []
@@ -94,8 +99,7 @@ def findings(report: ConsistencyReport) -> list[str]:
     if means:
         wrong = [c for c in means if not c.agrees]
         out.append(
-            f"{per_task}'s column means reproduce {len(means) - len(wrong)} of {len(means)} printed "
-            f"{words.averages}"
+            f"{per_task}'s column means reproduce {_agreeing(means)} printed {words.averages}"
             + (
                 ": "
                 + "; ".join(
@@ -107,10 +111,9 @@ def findings(report: ConsistencyReport) -> list[str]:
         )
     horizon = report.of_kind(horizon_kind)
     if horizon:
-        wrong = [c for c in horizon if not c.agrees]
         out.append(
-            f"Horizon groups as {per_task} labels them reproduce {len(horizon) - len(wrong)} of "
-            f"{len(horizon)} horizon cells of {horizon_tables}."
+            f"Horizon groups as {per_task} labels them reproduce {_agreeing(horizon)} horizon cells of "
+            f"{horizon_tables}."
         )
     for m in report.regroupings:
         out.append(

@@ -172,6 +172,9 @@ def resolve_plan(method: WamMethod, suite: Any, options: Mapping[str, Any]) -> C
         raise UserError(f"option dtype must be one of {', '.join(DTYPES)}, got '{dtype}'")
 
     def stream_plan(name: str, stream: StreamMethod, nfe: int, shift: float, cfg: float) -> StreamPlan:
+        """One stream's sampler and grid: the method's choice, then the run's options (`sampler`,
+        `{name}_sampler`, `renoise`, `nfe_{name}`, `{name}_shift`, `cfg_{name}`) over the defaults."""
+        nfe = _int(options, f"nfe_{name}", nfe)
         stream = _choose(stream, choice, "sampler")
         stream = _choose(stream, str(options.get(f"{name}_sampler") or "default"), f"{name}_sampler")
         if renoise is not None:
@@ -182,20 +185,10 @@ def resolve_plan(method: WamMethod, suite: Any, options: Mapping[str, Any]) -> C
         cfg = _float(options, f"cfg_{name}", stream.cfg if stream.cfg is not None else cfg)
         return StreamPlan(sampler, nfe, shift, cfg, tuple(sampler.grid(nfe, shift)))
 
-    video = stream_plan(
-        "video",
-        method.video,
-        _int(options, "nfe_video", method.nfe_video or profile.teacher_nfe_video),
-        profile.video_shift,
-        profile.cfg_video,
-    )
-    action = stream_plan(
-        "action",
-        method.action,
-        _int(options, "nfe_action", method.nfe_action or profile.teacher_nfe_action),
-        profile.action_shift,
-        profile.cfg_action,
-    )
+    nfe_video = method.nfe_video or profile.teacher_nfe_video
+    nfe_action = method.nfe_action or profile.teacher_nfe_action
+    video = stream_plan("video", method.video, nfe_video, profile.video_shift, profile.cfg_video)
+    action = stream_plan("action", method.action, nfe_action, profile.action_shift, profile.cfg_action)
     return ChunkPlan(method, profile, video, action, _device(options), dtype, choice)
 
 

@@ -64,12 +64,16 @@ def _renoise(
     return (1.0 - sigma_next) * x0 + sigma_next * eps
 
 
-@dataclass(frozen=True)
-class Euler:
-    name: str = "euler"
+class _ShiftedGrid:
+    """Samplers that step down the shifted flow-matching grid (`sigma_grid`), as the teacher does."""
 
     def grid(self, steps: int, shift: float) -> list[float]:
         return sigma_grid(steps, shift)
+
+
+@dataclass(frozen=True)
+class Euler(_ShiftedGrid):
+    name: str = "euler"
 
     def step(
         self, x: torch.Tensor, v: torch.Tensor, sigma: float, sigma_next: float, gen: torch.Generator | None
@@ -84,13 +88,10 @@ class Euler:
 
 
 @dataclass(frozen=True)
-class Consistency:
+class Consistency(_ShiftedGrid):
     fn: cfns.ConsistencyFunction
     renoise: str = "fresh"
     name: str = "consistency"
-
-    def grid(self, steps: int, shift: float) -> list[float]:
-        return sigma_grid(steps, shift)
 
     def step(
         self, x: torch.Tensor, v: torch.Tensor, sigma: float, sigma_next: float, gen: torch.Generator | None

@@ -25,6 +25,9 @@ class LiberoFactory:
     """The registered factory of one LIBERO suite: builds it from options, and declares its
     evaluation protocols (`wambench list protocols`) and its geometry without building anything."""
 
+    # The simulator stack whose versions a LIBERO run records (harness.types.DeclaresPackages).
+    packages: tuple[str, ...] = ("mujoco", "robosuite", "hf-libero", "bddl")
+
     def __init__(self, name: str, doc: str = "") -> None:
         self.name = name
         self.__doc__ = doc or f"The {name} suite (options: see suites/libero/README.md)."

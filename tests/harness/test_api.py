@@ -16,7 +16,15 @@ from tests.harness.clitools import TOY, write_config
 def test_the_face_exports_what_a_plugin_author_needs() -> None:
     for name in ("Env", "EpisodeError", "UserError", "SetupError", "StageTimer", "ShapeSuite", "run"):
         assert name in harness.__all__ and hasattr(harness, name)
-    for hook in ("Observes", "Preflights", "Validates", "Doctor", "DescribesSource", "ReadsImages"):
+    for hook in (
+        "Observes",
+        "Preflights",
+        "Validates",
+        "Doctor",
+        "DescribesSource",
+        "ReadsImages",
+        "DeclaresPackages",
+    ):
         assert getattr(harness, hook).__module__ == "harness.types"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.chunks import EpisodeSteps
-from harness.testing import ConstantPolicy, FakeSuite
+from harness.testing import ConstantPolicy, EnvDefaults, FakeSuite
 from harness.types import EpisodeSpec, StepResult
 from harness.worker import run_episode
 
@@ -24,7 +24,7 @@ def test_the_step_limit_stops_a_chunk_without_success() -> None:
     assert (episode.taken, episode.success, episode.running) == (2, False, False)
 
 
-class SucceedsAt:
+class SucceedsAt(EnvDefaults):
     """A FakeSuite env that reports success from step `at` on."""
 
     def __init__(self, at: int) -> None:
@@ -37,12 +37,6 @@ class SucceedsAt:
     def step(self, action: np.ndarray) -> StepResult:
         result = self.env.step(action)
         return StepResult(result.obs, self.env.steps >= self.at)
-
-    def episode_info(self) -> dict[str, object]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 def test_run_episode_follows_the_rule() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from harness.testing import EnvDefaults
 from harness.types import (
     EVERY_IMAGE,
     ActionChunk,
@@ -26,7 +26,7 @@ SPACE = ActionSpace("toy", 2)
 SPEC = EpisodeSpec("toy", "t", "default", 0, 0, max_steps=10)
 
 
-class DeferringEnv:
+class DeferringEnv(EnvDefaults):
     """Renders (a frame numbered by the step) only for observations it was told are read."""
 
     def __init__(self) -> None:
@@ -50,12 +50,6 @@ class DeferringEnv:
     def step(self, action: np.ndarray) -> StepResult:
         self.steps += 1
         return StepResult(self._obs(), False)
-
-    def episode_info(self) -> dict[str, Any]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 class ChunkPolicy:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from harness.testing import EnvDefaults
 from harness.types import ActionChunk, ActionSpace, EpisodeSpec, Observation, PolicySpec, StepResult
 from harness.worker import run_episode
 
@@ -14,7 +14,7 @@ SPACE = ActionSpace("ee_delta7", 7, -1.0, 1.0)
 OBS = Observation({"cam": np.zeros((4, 4, 3), np.uint8)}, np.zeros(2), "x")
 
 
-class Env:
+class Env(EnvDefaults):
     def __init__(self) -> None:
         self.actions: list[np.ndarray] = []
 
@@ -24,12 +24,6 @@ class Env:
     def step(self, action: np.ndarray) -> StepResult:
         self.actions.append(np.asarray(action))
         return StepResult(OBS, False)
-
-    def episode_info(self) -> Mapping[str, Any]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 class Policy:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.testing import EnvDefaults
 from harness.types import (
     ActionChunk,
     ActionSpace,
@@ -206,7 +207,7 @@ FLASH_FIRST, FLASH_SPAN = 8, 120
 POISON = 99.0  # the target appears at a step drawn from [FIRST, FIRST + SPAN)
 
 
-class FlashEnv:
+class FlashEnv(EnvDefaults):
     """A target that moves: hidden until step s (drawn from the episode seed), then shown at g for
     FLASH_WINDOW steps, then gone. The action is the agent's new position (1-d). Success: the agent is
     within `tol` of g at a step while it is shown. State: [agent, g if shown else 0, shown]."""
@@ -236,9 +237,6 @@ class FlashEnv:
 
     def episode_info(self) -> Mapping[str, Any]:
         return {"appear": self.appear}
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass

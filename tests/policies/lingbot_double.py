@@ -45,6 +45,7 @@ def libero_config() -> SimpleNamespace:
     )
 
 
+# LingBot-VA's RoboTwin channel layout: left xyz+quat, left gripper (28), right xyz+quat, right gripper
 ROBOTWIN_USED = [*range(0, 7), 28, *range(7, 14), 29]
 
 
@@ -197,27 +198,24 @@ class VAServerDouble:
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if lat is not None:
-            out["latent_res_lst"] = {
-                "noisy_latents": lat,
-                "timesteps": torch.ones(lat.shape[2]) * lt,
-                "grid_id": torch.zeros(4, 1),
-                "text_emb": self.prompt_embeds.clone(),
-            }
-            if lcond is not None:
-                lat[:, :, 0:1] = lcond[:, :, 0:1]
-                out["latent_res_lst"]["timesteps"][0:1] *= 0
+            out["latent_res_lst"] = self._stream_input(lat, lt, lcond)
         if act is not None:
-            out["action_res_lst"] = {
-                "noisy_latents": act,
-                "timesteps": torch.ones(act.shape[2]) * at,
-                "grid_id": torch.zeros(4, 1),
-                "text_emb": self.prompt_embeds.clone(),
-            }
-            if acond is not None:
-                act[:, :, 0:1] = acond[:, :, 0:1]
-                out["action_res_lst"]["timesteps"][0:1] *= 0
+            out["action_res_lst"] = self._stream_input(act, at, acond)
             act[:, ~self.action_mask] *= 0
         return out
+
+    def _stream_input(self, x: Any, t: float, cond: Any) -> dict[str, Any]:
+        """One stream's input; with `cond`, frame 0 is the condition, at timestep 0."""
+        d = {
+            "noisy_latents": x,
+            "timesteps": torch.ones(x.shape[2]) * t,
+            "grid_id": torch.zeros(4, 1),
+            "text_emb": self.prompt_embeds.clone(),
+        }
+        if cond is not None:
+            x[:, :, 0:1] = cond[:, :, 0:1]
+            d["timesteps"][0:1] *= 0
+        return d
 
     def _repeat_input_for_cfg(self, d: dict[str, Any]) -> dict[str, Any]:
         if self.use_cfg:

@@ -20,6 +20,7 @@ import pytest
 from harness import registry
 from harness.serving.remote import RemotePolicy
 from harness.serving.server import PolicyServer
+from harness.testing import EnvDefaults
 from harness.types import EpisodeSpec, Observation, PolicySpec, StepResult
 from harness.worker import run_episode
 from policies.adapters import make_adapter
@@ -58,7 +59,7 @@ class LingbotDoubleFactory:
         )
 
 
-class RecordingEnv:
+class RecordingEnv(EnvDefaults):
     """Observations of the suite's cameras that change every step; records every action it is given."""
 
     def __init__(self, suite: Any) -> None:
@@ -80,12 +81,6 @@ class RecordingEnv:
         self.actions.append(np.array(action, dtype=np.float64))
         self.steps += 1
         return StepResult(self._obs(), False)
-
-    def episode_info(self) -> Mapping[str, Any]:
-        return {}
-
-    def close(self) -> None:
-        pass
 
 
 def _run(env: RecordingEnv, policy: Any, suite: Any, steps: int) -> np.ndarray:

@@ -4,21 +4,15 @@ NFE with CFG counted twice) and spends a controlled busy-wait per network evalua
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from harness.testing import spin
 from harness.timing import StageTimer
 from harness.types import ActionChunk, EpisodeSpec, Observation, PolicySpec
-
-
-def spin(ms: float) -> None:
-    end = time.perf_counter() + ms / 1000.0
-    while time.perf_counter() < end:
-        pass
 
 
 @dataclass

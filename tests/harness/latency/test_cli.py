@@ -15,6 +15,7 @@ from harness.store import Store
 from .doubles import CostDoubleFactory, double_factory
 
 NAME = "cost-double-cli"
+LATENCY = ["latency", "--suite", "robotwin2", "--policy", NAME]  # the command up to its options
 
 
 @pytest.fixture
@@ -28,9 +29,7 @@ def factory() -> Iterator[CostDoubleFactory]:
 def test_plain_run_prints_and_stores(
     factory: CostDoubleFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rc = main(
-        ["latency", "--policy", NAME, "--warmup", "2", "--iters", "10", "--out", str(tmp_path), "-o", "k=3"]
-    )
+    rc = main([*LATENCY, "--warmup", "2", "--iters", "10", "--out", str(tmp_path), "-o", "k=3"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "cold ms" in out and "p99" in out and "Paper, NVIDIA L40S" in out
@@ -55,7 +54,7 @@ def test_plain_run_prints_and_stores(
     assert cfg["configs"][0]["nfe"] == {"video": 50.0, "action": 50.0}
     assert run.status == "finished" and (run.provenance.device or "").startswith("cpu (")
     # Measuring again replaces the key's chunks instead of mixing two runs.
-    assert main(["latency", "--policy", NAME, "--warmup", "1", "--iters", "10", "--out", str(tmp_path)]) == 0
+    assert main([*LATENCY, "--warmup", "1", "--iters", "10", "--out", str(tmp_path)]) == 0
     with Store.open(tmp_path) as store:
         chunks = store.chunks("benchmark")
     assert len(chunks) == 11 and len({c.run_id for c in chunks}) == 1
@@ -67,8 +66,8 @@ def test_sweep_prints_fit_and_speedup(
     grid = "1x1,1x2,2x4,5x1,1x10,5x10"
     csv_path = tmp_path / "sweep.csv"
     rc = main(
-        ["latency", "--policy", NAME, "--sweep", "--grid", grid, "--teacher", "5x10", "--iters", "10",
-         "--warmup", "1", "--csv", str(csv_path)]
+        [*LATENCY, "--sweep", "--grid", grid, "--teacher", "5x10", "--iters", "10", "--warmup", "1",
+         "--csv", str(csv_path)]
     )  # fmt: skip
     out = capsys.readouterr().out
     assert rc == 0
@@ -93,11 +92,21 @@ def test_sweep_prints_fit_and_speedup(
 def test_bad_input_is_refused_before_work(
     factory: CostDoubleFactory, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["latency", "--policy", NAME, *argv]) == 2
+    assert main([*LATENCY, *argv]) == 2
     assert message in capsys.readouterr().err
     assert factory.built == []
 
 
+def test_a_missing_suite_is_refused_with_the_registered_ones(
+    factory: CostDoubleFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No suite is the default: which geometry a policy is timed on is the user's choice."""
+    assert main(["latency", "--policy", NAME]) == 2
+    err = capsys.readouterr().err
+    assert "--suite NAME, one of" in err and all(name in err for name in registry.suites.names())
+    assert factory.built == []
+
+
 def test_unknown_policy_suggests(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["latency", "--policy", "flash-wam-1v1b"]) == 2
+    assert main(["latency", "--suite", "robotwin2", "--policy", "flash-wam-1v1b"]) == 2
     assert "did you mean 'flash-wam-1v1a'" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import UserError
 from harness.latency.observations import builtin_geometry, synthetic_observations
-from harness.latency.runner import HARNESS_STAGE, run_chunks
+from harness.latency.runner import HARNESS_STAGE, ChunkLoop
 from harness.latency.stats import stage_sum_gap
 from harness.shapes import ShapeSuite
 from harness.types import ActionChunk, EpisodeSpec, Observation, PolicySpec
@@ -25,7 +25,7 @@ def _suite() -> ShapeSuite:
 def test_warmup_flagged_and_cold_first() -> None:
     policy = double_factory(nfe=(2, 2)).build(_suite(), {"device": "cpu", "dtype": "float32"})
     obs = synthetic_observations(builtin_geometry("robotwin2"), 4)
-    samples = run_chunks(policy, obs, warmup=3, iters=5, suite="robotwin2", label="2v2a")
+    samples = ChunkLoop(policy, obs, warmup=3, iters=5, suite="robotwin2", label="2v2a").run()
     assert [s.warmup for s in samples] == [True] * 3 + [False] * 5
     assert [s.order for s in samples] == list(range(8))
     assert samples[0].timings["encode"] >= 5.0  # the double's cold-only 5 ms landed on the first chunk
@@ -36,7 +36,7 @@ def test_warmup_flagged_and_cold_first() -> None:
 def test_stage_timings_add_up_to_total() -> None:
     policy = double_factory(nfe=(3, 4)).build(_suite(), {})
     obs = synthetic_observations(builtin_geometry("robotwin2"), 2)
-    samples = run_chunks(policy, obs, warmup=1, iters=10, suite="robotwin2", label="3v4a")
+    samples = ChunkLoop(policy, obs, warmup=1, iters=10, suite="robotwin2", label="3v4a").run()
     gaps = [stage_sum_gap(s.timings) for s in samples]
     # Only timer overhead lies between the double's stages; a shared machine may preempt once in a while.
     assert all(0.0 <= g <= max(2.0, 0.1 * s.total) for g, s in zip(gaps, samples, strict=True))
@@ -47,9 +47,9 @@ def test_stage_timings_add_up_to_total() -> None:
 def test_resets_every_k_chunks() -> None:
     policy = double_factory(nfe=(1, 1)).build(_suite(), {})
     obs = synthetic_observations(builtin_geometry("robotwin2"), 3)
-    samples = run_chunks(
+    samples = ChunkLoop(
         policy, obs, warmup=1, iters=6, suite="robotwin2", label="1v1a", chunks_per_episode=3
-    )
+    ).run()
     assert [(s.episode, s.chunk) for s in samples] == [(e, c) for e in range(3) for c in range(3)][:7]
     assert [r.index for r in policy.resets] == [0, 1, 2]
     assert all(r.split == "1v1a" and r.task == "latency" for r in policy.resets)
@@ -71,17 +71,17 @@ class _NoTotal:
 def test_policy_without_total_is_refused() -> None:
     obs = synthetic_observations(builtin_geometry("libero_goal"), 1)
     with pytest.raises(UserError, match="no 'total' timing"):
-        run_chunks(_NoTotal(), obs, warmup=1, iters=1, suite="libero_goal", label="x")
+        ChunkLoop(_NoTotal(), obs, warmup=1, iters=1, suite="libero_goal", label="x").run()
 
 
 def test_warmup_zero_is_refused() -> None:
     obs = synthetic_observations(builtin_geometry("libero_goal"), 1)
     with pytest.raises(UserError, match="cold"):
-        run_chunks(_NoTotal(), obs, warmup=0, iters=1, suite="libero_goal", label="x")
+        ChunkLoop(_NoTotal(), obs, warmup=0, iters=1, suite="libero_goal", label="x").run()
 
 
 def test_interleaved_loops_rotate_and_flag_their_own_warmup() -> None:
-    from harness.latency.runner import ChunkLoop, run_interleaved
+    from harness.latency.runner import run_interleaved
 
     order: list[str] = []
 

@@ -11,7 +11,7 @@ from harness import registry
 from harness.latency.app import LatencyRequest, run_latency
 from harness.latency.costmodel import Point, bounded_latency
 from harness.latency.observations import synthetic_observations
-from harness.latency.runner import run_chunks
+from harness.latency.runner import ChunkLoop
 from harness.latency.stats import stage_sum_gap
 from harness.latency.suite import resolve_suite
 from harness.store import Store
@@ -25,7 +25,7 @@ def test_tiny_stage_timings_add_up_and_warmup_flagged() -> None:
     policy = registry.policies.get("teacher-25v50a").build(resolved.suite, opts)
     try:
         obs = synthetic_observations(resolved.geometry, 4)
-        samples = run_chunks(policy, obs, warmup=2, iters=10, suite="robotwin2", label="2v3a")
+        samples = ChunkLoop(policy, obs, warmup=2, iters=10, suite="robotwin2", label="2v3a").run()
     finally:
         policy.close()
     assert [s.warmup for s in samples] == [True, True] + [False] * 10

@@ -3,6 +3,7 @@ figures on disk, and bad input as exit code 2."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,33 +25,13 @@ def _figure2_provider() -> Iterator[None]:
     figures.unregister("fig2_analysis")
 
 
+# Untrained tiny policies, timed on the test's CPU: what `make eval` stores.
+_untrained_tiny = functools.partial(
+    SynthPolicy, backend="tiny", checkpoint=None, trained=False, device="cpu (test)"
+)
 TINY = [
-    SynthPolicy(
-        "teacher-20v50a",
-        "teacher",
-        20,
-        50,
-        backend="tiny",
-        checkpoint=None,
-        trained=False,
-        total_ms=300.0,
-        video_ms=120.0,
-        action_ms=150.0,
-        device="cpu (test)",
-    ),
-    SynthPolicy(
-        "flash-wam-1v1a",
-        "flash-wam",
-        1,
-        1,
-        backend="tiny",
-        checkpoint=None,
-        trained=False,
-        total_ms=20.0,
-        video_ms=6.0,
-        action_ms=8.0,
-        device="cpu (test)",
-    ),
+    _untrained_tiny("teacher-20v50a", "teacher", 20, 50, total_ms=300.0, video_ms=120.0, action_ms=150.0),
+    _untrained_tiny("flash-wam-1v1a", "flash-wam", 1, 1, total_ms=20.0, video_ms=6.0, action_ms=8.0),
 ]
 
 

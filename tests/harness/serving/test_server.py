@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,13 +10,15 @@ import msgpack
 import numpy as np
 import pytest
 import websockets
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from harness.serving.codec import Limits, packb, unpackb
 from harness.serving.server import BAD_REQUEST, PolicyServer
 from harness.serving.session import episode_to_wire, foreign_noise_seed, observation_to_wire
 from harness.types import EpisodeSpec, Observation
 from tests.harness.serving.doubles import DoubleSuite, SeededDoubleFactory
+from tests.harness.serving.wire import call, observation, open_client
+from tests.threads import run_threads
 
 SUITE = "tests.harness.serving.doubles:double_suite"
 MAX_BAD = 10
@@ -26,12 +27,6 @@ LIMITS = Limits(max_frame_bytes=1 << 20, max_array_bytes=256 << 10, max_ndim=4)
 
 def _episode(index: int) -> EpisodeSpec:
     return EpisodeSpec("libero_double", "t0", "default", index, index, 40, noise_seed=1000 + index)
-
-
-def _obs(step: int) -> Observation:
-    rng = np.random.default_rng(step)
-    images = {c: rng.integers(0, 255, (16, 16, 3), dtype=np.uint8) for c in ("agentview", "wrist")}
-    return Observation(images, rng.standard_normal(8), "pick up the bowl")
 
 
 @pytest.fixture
@@ -43,19 +38,8 @@ def server() -> Iterator[PolicyServer]:
     srv.shutdown()
 
 
-def _open(srv: PolicyServer) -> tuple[ClientConnection, dict[str, Any]]:
-    ws = connect(srv.url, compression=None, max_size=None, proxy=None, open_timeout=10).__enter__()
-    return ws, unpackb(ws.recv(timeout=10))
-
-
-def _call(ws: ClientConnection, msg: dict[str, Any]) -> Any:
-    ws.send(packb(msg))
-    reply = ws.recv(timeout=10)
-    return reply if isinstance(reply, str) else unpackb(reply)
-
-
 def _reset(ws: ClientConnection, index: int) -> Any:
-    return _call(
+    return call(
         ws,
         {
             "wambench": 1,
@@ -67,17 +51,17 @@ def _reset(ws: ClientConnection, index: int) -> Any:
 
 
 def _act(ws: ClientConnection, step: int) -> Any:
-    return _call(ws, {"wambench": 1, "kind": "act", **observation_to_wire(_obs(step))})
+    return call(ws, {"wambench": 1, "kind": "act", **observation_to_wire(observation(step))})
 
 
 def _expected(index: int, steps: range) -> list[np.ndarray]:
     policy = SeededDoubleFactory().build(DoubleSuite(), {})
     policy.reset(_episode(index), "pick up the bowl")
-    return [policy.act(_obs(s)).actions for s in steps]
+    return [policy.act(observation(s)).actions for s in steps]
 
 
 def test_metadata_handshake_and_health(server: PolicyServer) -> None:
-    ws, meta = _open(server)
+    ws, meta = open_client(server)
     ws.close()
     assert meta["server"] == "wambench" and meta["policy"] == "double-1v1a"
     assert meta["suite"] == "libero_double" and "lingbot-va" in meta["protocols"]
@@ -90,7 +74,7 @@ def test_metadata_handshake_and_health(server: PolicyServer) -> None:
 
 
 def test_replies_carry_server_timing(server: PolicyServer) -> None:
-    ws, _ = _open(server)
+    ws, _ = open_client(server)
     first = _reset(ws, 0)
     assert set(first["server_timing"]) == {"infer_ms"}
     reply = _act(ws, 0)
@@ -109,8 +93,8 @@ def test_replies_carry_server_timing(server: PolicyServer) -> None:
 
 
 def test_interleaved_connections_keep_their_own_state(server: PolicyServer) -> None:
-    a, _ = _open(server)
-    b, _ = _open(server)
+    a, _ = open_client(server)
+    b, _ = open_client(server)
     _reset(a, 0)
     _reset(b, 1)
     got_a, got_b = [], []
@@ -130,10 +114,10 @@ def _assert_serving(ws: ClientConnection, index: int, step: int) -> None:
 
 
 def test_hostile_frames_get_errors_and_the_server_keeps_serving(server: PolicyServer) -> None:
-    victim, _ = _open(server)  # a well-behaved client in mid-episode throughout
+    victim, _ = open_client(server)  # a well-behaved client in mid-episode throughout
     _reset(victim, 0)
     _act(victim, 0)
-    attacker, _ = _open(server)
+    attacker, _ = open_client(server)
     rng = np.random.default_rng(0)
     hostile: list[bytes | str] = [
         rng.integers(0, 256, 300, dtype=np.uint8).tobytes(),  # random bytes
@@ -162,22 +146,22 @@ def test_hostile_frames_get_errors_and_the_server_keeps_serving(server: PolicySe
 
 
 def test_oversized_frame_closes_only_that_connection(server: PolicyServer) -> None:
-    victim, _ = _open(server)
+    victim, _ = open_client(server)
     _reset(victim, 0)
     _act(victim, 0)
-    big, _ = _open(server)
+    big, _ = open_client(server)
     big.send(b"\0" * (LIMITS.max_frame_bytes + 1))
     with pytest.raises(websockets.ConnectionClosed) as info:
         big.recv(timeout=10)
     assert info.value.rcvd is not None and info.value.rcvd.code == 1009  # message too big
     _assert_serving(victim, 0, 1)
-    fresh, meta = _open(server)
+    fresh, meta = open_client(server)
     assert meta["server"] == "wambench"
     fresh.close()
 
 
 def test_too_many_bad_requests_close_the_connection(server: PolicyServer) -> None:
-    ws, _ = _open(server)
+    ws, _ = open_client(server)
     for _ in range(MAX_BAD - 1):
         ws.send(b"\xc1")
         assert ws.recv(timeout=10).startswith(BAD_REQUEST)
@@ -191,8 +175,8 @@ def test_too_many_bad_requests_close_the_connection(server: PolicyServer) -> Non
 def test_policy_failure_sends_the_traceback_and_closes_that_connection() -> None:
     srv = PolicyServer(SeededDoubleFactory(), options={"fail_after": 1}, suite=SUITE, port=0).start()
     try:
-        ws, _ = _open(srv)
-        other, _ = _open(srv)
+        ws, _ = open_client(srv)
+        other, _ = open_client(srv)
         _reset(ws, 0)
         _reset(other, 1)
         assert "actions" in _act(ws, 0)
@@ -212,7 +196,7 @@ def test_concurrent_clients_all_get_their_own_answers(server: PolicyServer) -> N
 
     def client(index: int) -> None:
         try:
-            ws, _ = _open(server)
+            ws, _ = open_client(server)
             _reset(ws, index)
             got = [_act(ws, s)["actions"] for s in range(3)]
             assert all(np.array_equal(g, w) for g, w in zip(got, _expected(index, range(3)), strict=True))
@@ -220,11 +204,7 @@ def test_concurrent_clients_all_get_their_own_answers(server: PolicyServer) -> N
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    run_threads(client, range(6), 60)
     assert not errors, errors
 
 
@@ -248,7 +228,7 @@ def _foreign_call(ws: ClientConnection, msg: dict[str, Any]) -> Any:
 
 
 def _lingbot_frame(step: int) -> dict[str, np.ndarray]:
-    obs = _obs(step)
+    obs = observation(step)
     return {
         "observation.images.agentview_rgb": obs.images["agentview"],
         "observation.images.eye_in_hand_rgb": obs.images["wrist"],
@@ -257,7 +237,7 @@ def _lingbot_frame(step: int) -> dict[str, np.ndarray]:
 
 def test_lingbot_va_libero_client_flow(server: PolicyServer) -> None:
     """The message sequence of LingBot-VA's LIBERO client, executed the way it indexes actions."""
-    ws, _ = _open(server)
+    ws, _ = open_client(server)
     prompt = "pick up the bowl"
     assert _foreign_call(ws, {"reset": True, "prompt": prompt}).keys() == {"server_timing"}
     first_obs, step, first = _lingbot_frame(0), 0, True
@@ -295,8 +275,8 @@ def test_lingbot_va_libero_client_flow(server: PolicyServer) -> None:
 
 
 def test_openpi_client_flow(server: PolicyServer) -> None:
-    ws, _ = _open(server)
-    obs = _obs(3)
+    ws, _ = open_client(server)
+    obs = observation(3)
     msg = {
         "observation/image": obs.images["agentview"],
         "observation/wrist_image": obs.images["wrist"],

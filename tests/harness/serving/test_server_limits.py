@@ -9,21 +9,22 @@ import struct
 import time
 import tracemalloc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import pytest
 import websockets
 from websockets.sync.client import ClientConnection, connect
 
 from harness.serving.client import ServerGone, WireClient
-from harness.serving.codec import DEFAULT_LIMITS, packb, unpackb
+from harness.serving.codec import DEFAULT_LIMITS
 from harness.serving.remote import RemotePolicy
 from harness.serving.server import BAD_REQUEST, PolicyServer
 from harness.serving.session import episode_to_wire, observation_to_wire
 from harness.serving.sizing import frame_limit_for
-from harness.types import EpisodeSpec, Observation
+from harness.types import EpisodeSpec
 from tests.harness.serving.doubles import DoubleSuite, SeededDoubleFactory, large_double_suite
+from tests.harness.serving.wire import call, observation, open_client
 
 SUITE = "tests.harness.serving.doubles:double_suite"
 
@@ -32,34 +33,29 @@ def _server(**kwargs: Any) -> PolicyServer:
     return PolicyServer(SeededDoubleFactory(), suite=SUITE, port=0, **kwargs).start()
 
 
+@contextmanager
+def _serving(**kwargs: Any) -> Iterator[PolicyServer]:
+    """A started server, shut down when the block ends however it ends."""
+    srv = _server(**kwargs)
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+
+
 @pytest.fixture
 def server() -> Iterator[PolicyServer]:
-    srv = _server()
-    yield srv
-    srv.shutdown()
-
-
-def _open(srv: PolicyServer) -> tuple[ClientConnection, Any]:
-    ws = connect(srv.url, compression=None, max_size=None, proxy=None, open_timeout=10).__enter__()
-    return ws, unpackb(ws.recv(timeout=10))
-
-
-def _call(ws: ClientConnection, msg: dict[str, Any]) -> Any:
-    ws.send(packb(msg))
-    reply = ws.recv(timeout=10)
-    return reply if isinstance(reply, str) else unpackb(reply)
+    with _serving() as srv:
+        yield srv
 
 
 def _episode(ws: ClientConnection) -> None:
     ep = EpisodeSpec("libero_double", "t0", "default", 0, 0, 40, noise_seed=5)
-    assert _call(ws, {"wambench": 1, "kind": "reset", "episode": episode_to_wire(ep)})["ok"] is True
+    assert call(ws, {"wambench": 1, "kind": "reset", "episode": episode_to_wire(ep)})["ok"] is True
 
 
 def _act(ws: ClientConnection, step: int = 0) -> Any:
-    rng = np.random.default_rng(step)
-    images = {c: rng.integers(0, 255, (16, 16, 3), dtype=np.uint8) for c in ("agentview", "wrist")}
-    obs = Observation(images, rng.standard_normal(8), "pick up the bowl")
-    reply = _call(ws, {"wambench": 1, "kind": "act", **observation_to_wire(obs)})
+    reply = call(ws, {"wambench": 1, "kind": "act", **observation_to_wire(observation(step))})
     assert not isinstance(reply, str), reply
     return reply
 
@@ -73,9 +69,9 @@ def _closed(ws: ClientConnection, timeout: float = 10) -> websockets.ConnectionC
 
 # -- hostile frames ------------------------------------------------------------------------------------
 def test_a_frame_of_empty_maps_costs_the_server_no_more_than_its_bytes(server: PolicyServer) -> None:
-    victim, _ = _open(server)
+    victim, _ = open_client(server)
     _episode(victim)
-    attacker, _ = _open(server)
+    attacker, _ = open_client(server)
     n = (2 << 20) - 5  # 2 MiB of empty maps: ~150 MB of Python dicts if the server decoded it
     frame = b"\xdd" + struct.pack(">I", n) + b"\x80" * n
     tracemalloc.start()  # the server runs in this process: its threads' allocations are traced
@@ -112,10 +108,9 @@ def test_default_frame_limit_is_the_suites_and_grows_for_a_larger_suite() -> Non
 
 # -- connections ---------------------------------------------------------------------------------------
 def test_connections_over_the_cap_are_closed_with_the_reason() -> None:
-    srv = _server(max_connections=2)
-    try:
-        first, meta = _open(srv)
-        second, _ = _open(srv)
+    with _serving(max_connections=2) as srv:
+        first, meta = open_client(srv)
+        second, _ = open_client(srv)
         assert meta["limits"]["max_connections"] == 2
         third = connect(srv.url, compression=None, proxy=None, open_timeout=10).__enter__()
         closed = _closed(third)
@@ -130,7 +125,7 @@ def test_connections_over_the_cap_are_closed_with_the_reason() -> None:
         deadline = time.monotonic() + 10
         while True:  # the slot frees once the server has seen the close
             try:
-                fresh, meta = _open(srv)
+                fresh, meta = open_client(srv)
                 break
             except (websockets.ConnectionClosed, TimeoutError):
                 assert time.monotonic() < deadline, "the closed connection's slot was never freed"
@@ -138,15 +133,12 @@ def test_connections_over_the_cap_are_closed_with_the_reason() -> None:
         assert meta["server"] == "wambench"
         fresh.close()
         first.close()
-    finally:
-        srv.shutdown()
 
 
 def test_idle_clients_are_closed_and_busy_ones_are_not() -> None:
-    srv = _server(idle_timeout_s=1.0)
-    try:
-        idle, _ = _open(srv)
-        busy, meta = _open(srv)
+    with _serving(idle_timeout_s=1.0) as srv:
+        idle, _ = open_client(srv)
+        busy, meta = open_client(srv)
         assert meta["limits"]["idle_timeout_s"] == 1.0
         _episode(busy)
         with pytest.raises(TimeoutError):  # not closed early: still open 0.4 s into its 1 s
@@ -157,28 +149,17 @@ def test_idle_clients_are_closed_and_busy_ones_are_not() -> None:
         closed = _closed(idle, timeout=5)
         assert closed.rcvd is not None and closed.rcvd.code == 1000 and "idle for 1 s" in closed.rcvd.reason
         busy.close()
-    finally:
-        srv.shutdown()
 
 
 def test_a_remote_policy_reconnects_after_an_idle_close_at_its_next_reset() -> None:
-    srv = _server(idle_timeout_s=0.3)
-    try:
+    with _serving(idle_timeout_s=0.3) as srv:
         policy = RemotePolicy(SeededDoubleFactory().spec, DoubleSuite(), {"url": srv.url})
         assert policy.client.connects == 1
         time.sleep(1.0)  # between episodes, longer than the timeout: the server closes
         policy.reset(EpisodeSpec("libero_double", "t0", "default", 0, 0, 40, noise_seed=5), "pick")
-        rng = np.random.default_rng(0)
-        obs = Observation(
-            {c: rng.integers(0, 255, (16, 16, 3), dtype=np.uint8) for c in ("agentview", "wrist")},
-            rng.standard_normal(8),
-            "pick",
-        )
-        assert policy.act(obs).actions.shape == (8, 7)
+        assert policy.act(observation(0, "pick")).actions.shape == (8, 7)
         assert policy.client.connects == 2
         policy.close()
-    finally:
-        srv.shutdown()
 
 
 # -- HTTP that is not a websocket upgrade --------------------------------------------------------------
@@ -233,6 +214,6 @@ def test_unparseable_requests_get_400_not_silence(server: PolicyServer, raw: byt
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n"), answer[:200]
     assert b"wambench policy server" in answer
-    ws, meta = _open(server)  # and it goes on serving websocket clients
+    ws, meta = open_client(server)  # and it goes on serving websocket clients
     assert meta["server"] == "wambench"
     ws.close()

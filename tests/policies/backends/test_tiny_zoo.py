@@ -11,18 +11,7 @@ import torch
 from harness.errors import UserError
 from policies.backends.tiny import zoo
 from policies.backends.tiny.checkpoint import init_model, load_checkpoint, save_checkpoint
-from policies.backends.tiny.config import TinyConfig
-
-CFG = TinyConfig(
-    cameras=("agentview",),
-    action_dim=7,
-    state_dim=8,
-    frames_per_chunk=2,
-    actions_per_frame=2,
-    dim=16,
-    depth=1,
-    heads=2,
-)
+from tests.policies.backends.test_tiny_sequence import CFG  # a small LIBERO-shaped model
 
 
 def test_unknown_zoo_name_is_a_user_error_with_a_suggestion(

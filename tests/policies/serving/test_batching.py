@@ -17,6 +17,7 @@ from harness.serving.sharing import BatchSettings
 from harness.types import EpisodeSpec, Observation
 from policies.serving.batching import NetworkBatcher, batched_policy
 from tests.shapes import shape_suite
+from tests.threads import run_threads
 
 SMALL = {"backend": "tiny", "dim": 32, "depth": 1, "heads": 2, "window": 3}
 LONGER = {**SMALL, "nfe_video": 3, "nfe_action": 6}  # more steps per chunk: more chances to overlap
@@ -77,11 +78,7 @@ def _concurrent(batcher: NetworkBatcher, template: Any, suite: Any, chunks: list
 
     order = list(range(len(chunks)))
     random.Random(seed).shuffle(order)
-    threads = [threading.Thread(target=session, args=(i,)) for i in order]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    run_threads(session, order, 120)
     assert not errors, errors
     return results
 
@@ -198,12 +195,8 @@ def test_a_late_session_catches_up_and_joins_the_batch_mid_stream() -> None:
         finally:
             policy.close()
 
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(3)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        run_threads(session, range(3), 120)
     finally:
         batcher.close()
     assert batcher.batch_sizes[1] > 0, "the late session never ran alone: it was not late"
@@ -236,12 +229,8 @@ def test_single_velocity_calls_through_the_batcher_equal_the_network_and_are_bat
         with torch.inference_mode():
             got[i] = sessions[i].network.velocity(ctxs[i], "video", xs[i], 0.7, ("cond", "uncond"))
 
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        run_threads(call, range(3), 60)
     finally:
         batcher.close()
     assert dict(batcher.batch_sizes) == {3: 1}  # none of them is inside a chunk: all three waited
@@ -294,11 +283,7 @@ def test_remote_sessions_on_a_batching_server_equal_in_process() -> None:
             finally:
                 remote.close()
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(len(chunks))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        run_threads(client, range(len(chunks)), 120)
         assert max(srv.batch_sizes()) > 1
     finally:
         srv.shutdown()

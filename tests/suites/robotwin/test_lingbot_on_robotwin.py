@@ -22,34 +22,18 @@ from policies.adapters import make_adapter
 from policies.backends.lingbot_network import LingbotNetwork
 from policies.wam.plan import resolve_plan
 from policies.wam.policy import WamPolicy
+from tests.policies import lingbot_double
+from tests.policies.lingbot_double import ROBOTWIN_USED as USED
 from tests.policies.test_lingbot_network import VAServerDouble, to_patch
-
-# LingBot-VA's RoboTwin channel layout: left xyz+quat, left gripper (28), right xyz+quat, right gripper
-USED = [*range(0, 7), 28, *range(7, 14), 29]
 
 
 def robotwin_config() -> SimpleNamespace:
+    """lingbot_double's RoboTwin geometry with RoboTwin's own action ranges (metres and quaternions)."""
+    cfg = lingbot_double.robotwin_config()
     q01 = [-0.05] * 3 + [-1.0] * 4 + [-0.05] * 3 + [-1.0] * 4 + [0.0] * 16
     q99 = [0.05] * 3 + [1.0] * 4 + [0.05] * 3 + [1.0] * 4 + [0.0] * 14 + [1.0, 1.0]
-    return SimpleNamespace(
-        frame_chunk_size=2,
-        action_per_frame=16,
-        action_dim=30,
-        used_action_channel_ids=USED,
-        obs_cam_keys=[
-            "observation.images.cam_high",
-            "observation.images.cam_left_wrist",
-            "observation.images.cam_right_wrist",
-        ],
-        height=32,
-        width=32,
-        env_type="none",
-        attn_window=72,
-        patch_size=(1, 1, 1),
-        norm_stat={"q01": q01, "q99": q99},
-        guidance_scale=5.0,
-        action_guidance_scale=1.0,
-    )
+    cfg.env_type, cfg.norm_stat = "none", {"q01": q01, "q99": q99}
+    return cfg
 
 
 class RobotwinServerDouble(VAServerDouble):

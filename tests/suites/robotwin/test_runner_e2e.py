@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness import runner
-from harness.config import parse_config
 from harness.store import Store
 from tests.suites.robotwin import robotwin_double
 from tests.suites.robotwin.test_seeds import expected_seeds
 
 
 def test_hang_is_stopped_by_the_episode_timeout(
-    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hold_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seeds = expected_seeds(2)
     # Episode 1's seed hangs inside take_action (a render hang); spawned workers inherit the scenario.
     monkeypatch.setenv(
         "ROBOTWIN_DOUBLE_CONFIG", robotwin_double.config_json(hang_at_step=1, hang_seeds=[seeds[1]])
     )
-    options = {
-        "robotwin_root": str(checkout),
-        "task_factory": robotwin_double.FACTORY,
-        "seed_cache": str(tmp_path / "seeds.json"),
-    }
-    config = parse_config(
-        {
-            "policies": ["tests.suites.robotwin.hold_policy:hold"],
-            "suites": [
-                {"name": "robotwin2", "tasks": ["adjust_bottle"], "splits": ["clean"], "options": options}
-            ],
-            "episodes": 2,
-            "out": str(tmp_path / "run"),
-            "workers": 1,
-            "retries": 0,
-            "episode_timeout_s": 3,
-        }
+    config = hold_run(
+        {"seed_cache": str(tmp_path / "seeds.json")}, episodes=2, workers=1, retries=0, episode_timeout_s=3
     )
     result = runner.run(config)
     with Store.open(tmp_path / "run") as store:

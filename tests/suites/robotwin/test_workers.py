@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness import gpus, runner, sizing
-from harness.config import parse_config
-from tests.suites.robotwin import robotwin_double
 
 
-def test_robotwin_workers_follow_gpu_memory(
-    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_robotwin_workers_follow_gpu_memory(hold_run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sizing.os, "cpu_count", lambda: 16)
     monkeypatch.setattr(sizing, "available_memory_gb", lambda: 1000.0)
-    options = {"robotwin_root": str(checkout), "task_factory": robotwin_double.FACTORY}
-    config = parse_config(
-        {
-            "policies": ["tests.suites.robotwin.hold_policy:hold"],
-            "suites": [
-                {"name": "robotwin2", "tasks": ["adjust_bottle"], "splits": ["clean"], "options": options}
-            ],
-            "episodes": 50,
-            "out": str(tmp_path / "run"),
-        }
-    )
+    config = hold_run(episodes=50)
     monkeypatch.setattr(gpus, "free_memory_gb", lambda: (20.0, 9.0))  # two GPUs, one half full
     plan = runner.plan(config)
     assert plan.workers == 5 + 2  # floor(20 / 4) + floor(9 / 4) at RoboTwin's 4 GB per env
