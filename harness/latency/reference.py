@@ -1,83 +1,151 @@
 """The paper's own latency numbers, for printing beside measured ones (never mixed with them).
 
-Transcribed from the Flash-WAM paper (arXiv 2606.05254): Figure 1 (per-chunk latency on one NVIDIA
-L40S, RoboTwin 2.0) and the speedup columns of Table 1 (RoboTwin 2.0) and Table 2 (LIBERO). The paper
-prints speedups per NFE configuration, the same for every method at that configuration; only printed
-numbers are here (nothing derived). The paper's real-time budget is not legible in our transcription;
-`DEFAULT_BUDGET_MS` is wambench's own default (2 Hz chunk rate, which the paper's 348 ms crosses) and is
-configurable.
+Read from the paper definition (harness/papers/NAME, the default paper unless one is given): its
+values' rows of the latency columns (per-chunk milliseconds, speedups) at an NFE, whatever table or
+figure prints them; the device they were timed on and each benchmark's teacher NFE from paper.yaml;
+which suites a benchmark covers from its `benchmarks`. Only printed numbers (nothing derived). The
+paper's real-time budget is not legible in our transcription; `DEFAULT_BUDGET_MS` is wambench's own
+default (2 Hz chunk rate, which the paper's 348 ms crosses) and is configurable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import cache
 
-PAPER_DEVICE = "NVIDIA L40S"
-PAPER_SOURCE = "Flash-WAM (arXiv 2606.05254)"
+from harness.errors import UserError
+from harness.report.paperdef import Paper, default_paper
+
 DEFAULT_BUDGET_MS = 500.0
-
-
-def paper_family(suite: str) -> str | None:
-    """The benchmark of the paper's numbers a suite name falls under ("libero_goal" -> "libero"): the
-    paper reports per benchmark, so its numbers are keyed by the benchmarks' names."""
-    if suite.startswith("libero"):
-        return "libero"
-    if suite.startswith("robotwin"):
-        return "robotwin2"
-    return None
-
-
-# The teacher (unaccelerated LingBot-VA) configuration per suite family: (video steps, action steps).
-TEACHER_STEPS: dict[str, tuple[int, int]] = {"robotwin2": (25, 50), "libero": (20, 50)}
+# The values' columns that are latency numbers, each a field of PaperLatency of the same name.
+COLUMNS = ("total_ms", "video_ms", "action_ms", "speedup")
 
 
 @dataclass(frozen=True)
 class PaperLatency:
-    family: str  # "robotwin2" | "libero"
+    family: str  # the paper's benchmark ("robotwin2", "libero")
     steps: tuple[int, int]  # (video, action)
     total_ms: float | None
     video_ms: float | None
     action_ms: float | None
-    speedup: float | None  # over the suite's teacher configuration
-    where: str  # figure/table of the paper
-    device: str = PAPER_DEVICE
+    speedup: float | None  # over the benchmark's teacher configuration
+    where: str  # the paper's tables/figures printing them ("Figure 1, Table 1")
+    device: str
 
 
-_ROWS: tuple[PaperLatency, ...] = (
-    PaperLatency("robotwin2", (25, 50), 8100.0, 3550.0, 4550.0, 1.0, "Figure 1, Table 1"),
-    PaperLatency("robotwin2", (1, 2), None, None, None, 19.0, "Table 1"),
-    PaperLatency("robotwin2", (1, 1), 348.0, None, None, 23.3, "Figure 1, Table 1"),
-    PaperLatency("libero", (20, 50), None, None, None, 1.0, "Table 2"),
-    PaperLatency("libero", (1, 2), None, None, None, 13.7, "Table 2"),
-    PaperLatency("libero", (1, 1), None, None, None, 16.3, "Table 2"),
-)
+@dataclass(frozen=True)
+class LatencyReference:
+    """One paper's latency numbers, looked up by the suite a measurement ran on."""
+
+    paper: Paper
+    device: str
+    rows: tuple[PaperLatency, ...] = field(default=())
+
+    @property
+    def source(self) -> str:
+        return self.paper.spec.title
+
+    def family(self, suite: str) -> str | None:
+        return self.paper.spec.benchmark_of(suite)
+
+    def teacher_steps(self, suite: str) -> tuple[int, int] | None:
+        family = self.family(suite)
+        return self.paper.spec.benchmarks[family].teacher_nfe if family else None
+
+    def latency(self, suite: str, steps: tuple[int | None, int | None]) -> PaperLatency | None:
+        family = self.family(suite)
+        return next((r for r in self.rows if r.family == family and r.steps == steps), None)
+
+    def rows_of(self, suite: str) -> list[PaperLatency]:
+        family = self.family(suite)
+        return [r for r in self.rows if r.family == family]
+
+
+def _cited_order(label: str) -> tuple[object, ...]:
+    """Figure 1 before Table 1 before Table 10: words alphabetically, numbers as numbers."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
+
+
+def latency_reference(paper: Paper) -> LatencyReference:
+    """The paper's latency rows: per benchmark (paper.yaml's order) and NFE (the values' order), the
+    latency columns it prints there. A column printed twice with two values (e.g. one speedup per NFE
+    block printed on each method's row) is refused: the paper would contradict itself."""
+    cells: dict[tuple[str, tuple[int, int]], dict[str, float]] = {}
+    where: dict[tuple[str, tuple[int, int]], set[str]] = {}
+    for v in paper.values:
+        if v.column not in COLUMNS or v.nfe_video is None or v.nfe_action is None:
+            continue
+        key = (v.benchmark, (v.nfe_video, v.nfe_action))
+        row = cells.setdefault(key, {})
+        if row.setdefault(v.column, v.value) != v.value:
+            raise UserError(
+                f"paper '{paper.name}': {v.benchmark} {v.nfe_video}v/{v.nfe_action}a {v.column} is "
+                f"printed as both {row[v.column]:g} and {v.value:g}"
+            )
+        where.setdefault(key, set()).add(paper.label(v.table))
+    if cells and paper.spec.latency is None:
+        raise UserError(f"paper '{paper.name}' prints latency numbers but names no `latency: device`")
+    device = paper.spec.latency.device if paper.spec.latency else ""
+    rows = [
+        PaperLatency(
+            family,
+            steps,
+            total_ms=cells[family, steps].get("total_ms"),
+            video_ms=cells[family, steps].get("video_ms"),
+            action_ms=cells[family, steps].get("action_ms"),
+            speedup=cells[family, steps].get("speedup"),
+            where=", ".join(sorted(where[family, steps], key=_cited_order)),
+            device=device,
+        )
+        for bench in paper.spec.benchmarks
+        for family, steps in cells
+        if family == bench
+    ]
+    return LatencyReference(paper, device, tuple(rows))
+
+
+@cache
+def _default() -> LatencyReference:
+    return latency_reference(default_paper())
+
+
+PAPER_DEVICE = _default().device
+PAPER_SOURCE = _default().source
+# The teacher (unaccelerated) configuration per benchmark: (video steps, action steps).
+TEACHER_STEPS: dict[str, tuple[int, int]] = {
+    key: b.teacher_nfe for key, b in default_paper().spec.benchmarks.items() if b.teacher_nfe is not None
+}
+
+
+def paper_family(suite: str) -> str | None:
+    """The benchmark of the paper's numbers a suite falls under ("libero_goal" -> "libero"): the paper
+    reports per benchmark, and paper.yaml says which suites each covers."""
+    return _default().family(suite)
 
 
 def teacher_steps(suite: str) -> tuple[int, int] | None:
-    family = paper_family(suite)
-    return TEACHER_STEPS.get(family) if family else None
+    return _default().teacher_steps(suite)
 
 
 def paper_latency(suite: str, steps: tuple[int | None, int | None]) -> PaperLatency | None:
     """The paper's numbers for (suite, video steps, action steps), or None where it printed none."""
-    family = paper_family(suite)
-    for row in _ROWS:
-        if row.family == family and row.steps == steps:
-            return row
-    return None
+    return _default().latency(suite, steps)
 
 
 def paper_rows(suite: str) -> list[PaperLatency]:
-    family = paper_family(suite)
-    return [r for r in _ROWS if r.family == family]
+    return _default().rows_of(suite)
 
 
 __all__ = [
+    "COLUMNS",
     "DEFAULT_BUDGET_MS",
     "PAPER_DEVICE",
     "PAPER_SOURCE",
     "TEACHER_STEPS",
+    "LatencyReference",
     "PaperLatency",
+    "latency_reference",
     "paper_family",
     "paper_latency",
     "paper_rows",

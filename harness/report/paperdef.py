@@ -22,6 +22,7 @@ from harness.report.paperspec import (
     ConsistencySpec,
     MeasuredTableSpec,
     PaperSpec,
+    ReducedNfe,
     ReferenceTableSpec,
     TablesSpec,
 )
@@ -79,9 +80,13 @@ class Paper:
     def paper_method(self, method: str, nfe: Nfe) -> str:
         """The paper's row for a stored method at an NFE (e.g. a teacher below full NFE)."""
         for rule in self.spec.reduced_nfe:
-            if method == rule.method and None not in nfe and nfe not in rule.full:
+            if method == rule.method and None not in nfe and nfe not in self.full_nfe(rule):
                 return rule.row
         return method
+
+    def full_nfe(self, rule: ReducedNfe) -> list[tuple[int, int]]:
+        """The NFEs a reduced-NFE rule's method is run at in full (default: the teachers')."""
+        return rule.full or self.spec.teacher_nfes
 
     # ---- printed numbers -----------------------------------------------------------------------
     @cached_property

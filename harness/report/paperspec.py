@@ -52,15 +52,48 @@ class ReducedNfe(BaseModel):
 
     model_config = _STRICT
     method: str
-    full: list[tuple[int, int]]
+    full: list[tuple[int, int]] = Field(default_factory=list)
+    """The NFEs (video, action) the paper runs `method` at; none given: every benchmark's
+    `teacher_nfe`, so the teacher's configuration is written down once."""
     row: str
 
 
 class BenchmarkSpec(BaseModel):
+    """One benchmark: a value of the values' `benchmark` column, and the suites its numbers are of."""
+
     model_config = _STRICT
     title: str
     suites: list[str]
+    """The suites, by the names their results are stored under: a run of one of them is compared
+    with this benchmark's numbers (the paper's numbers are per benchmark, not per suite)."""
     splits: list[str] = Field(default_factory=list)
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """Other names a suite is asked for by (alias -> one of `suites`): wambench's `libero_long`
+    builds `libero_10`, so `wambench latency --suite libero_long` is this benchmark's too."""
+    teacher_nfe: tuple[int, int] | None = None
+    """(video, action) steps of the paper's teacher on this benchmark: what its printed speedups are
+    over, the default of `wambench latency --sweep --teacher`."""
+
+    @model_validator(mode="after")
+    def _aliases_name_suites(self) -> BenchmarkSpec:
+        stray = sorted(a for a, s in self.aliases.items() if s not in self.suites)
+        if stray:
+            raise ValueError(f"aliases of no suite of this benchmark: {', '.join(stray)}")
+        return self
+
+    def all_names(self) -> list[str]:
+        """Every name a suite of this benchmark goes by: its suites, then their aliases."""
+        return [*self.suites, *self.aliases]
+
+
+class LatencySpec(BaseModel):
+    """Where the paper timed what it prints as latency. The numbers are rows of the values, any table
+    or figure: columns `total_ms`, `video_ms`, `action_ms` (per chunk) and `speedup` (over the
+    benchmark's `teacher_nfe`) at an NFE; `wambench latency` prints them beside measured ones."""
+
+    model_config = _STRICT
+    device: str
+    """The accelerator the paper's milliseconds are of (its speedups are ratios on it)."""
 
 
 class PaperSpec(BaseModel):
@@ -75,11 +108,28 @@ class PaperSpec(BaseModel):
     aliases: dict[str, str] = Field(default_factory=dict)
     benchmarks: dict[str, BenchmarkSpec] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
+    latency: LatencySpec | None = None
 
     @model_validator(mode="after")
     def _unique_methods(self) -> PaperSpec:
         _refuse_twice("methods listed twice", [m.id for m in self.methods])
+        names = [n for b in self.benchmarks.values() for n in b.all_names()]
+        _refuse_twice("suites in two benchmarks (or named twice)", names)
         return self
+
+    def benchmark_of(self, suite: str) -> str | None:
+        """The benchmark whose numbers a suite's runs are compared with, by its declared suites and
+        their aliases; None for a suite the paper does not cover."""
+        for key, bench in self.benchmarks.items():
+            if suite in bench.all_names():
+                return key
+        return None
+
+    @property
+    def teacher_nfes(self) -> list[tuple[int, int]]:
+        """Every benchmark's teacher NFE, in the benchmarks' order, each once."""
+        found = [b.teacher_nfe for b in self.benchmarks.values() if b.teacher_nfe is not None]
+        return list(dict.fromkeys(found))
 
 
 # ---- tables.yaml -------------------------------------------------------------------------------
@@ -257,6 +307,7 @@ __all__ = [
     "GranularityRule",
     "HorizonNoteSpec",
     "LatencyRule",
+    "LatencySpec",
     "MeasuredTableSpec",
     "MethodSpec",
     "PaperSpec",

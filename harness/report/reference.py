@@ -28,7 +28,7 @@ BENCHMARKS: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
     (key, b.title, tuple(b.suites)) for key, b in _PAPER.spec.benchmarks.items()
 )
 FULL_TEACHER_NFE: tuple[tuple[int, int], ...] = tuple(
-    nfe for rule in _PAPER.spec.reduced_nfe for nfe in rule.full
+    nfe for rule in _PAPER.spec.reduced_nfe for nfe in _PAPER.full_nfe(rule)
 )
 
 

@@ -30,7 +30,7 @@ FAST = SynthPolicy("quick-1v1a", "quick", 1, 1, backend="bignet", total_ms=90.0)
 def test_the_made_up_paper_is_data_only() -> None:
     assert {p.suffix for p in QUICK.iterdir()} == {".yaml", ".csv"}
     paper = load_paper(QUICK)
-    assert paper.name == "quick-wam" and len(paper.values) == 6 and paper.tasks == ()
+    assert paper.name == "quick-wam" and len(paper.values) == 9 and paper.tasks == ()
 
 
 def test_its_printed_table_renders_from_data_alone() -> None:
@@ -135,6 +135,7 @@ def _copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
         ("paper.yaml", "values: values.csv", "values: missing.csv", "has no missing.csv"),
         ("values.csv", "90.0,success_pct", "ninety,success_pct", "values.csv"),
         ("paper.yaml", "- {id: quick,", "- {id: teacher,", "methods listed twice: teacher"),
+        ("paper.yaml", "goal], teacher", "goal], aliases: {long: libero_10}, teacher", "aliases of no suite"),
     ],
 )
 def test_a_broken_definition_says_where(tmp_path: Path, file: str, old: str, new: str, error: str) -> None:
