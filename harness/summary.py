@@ -91,7 +91,7 @@ def print_status(store: Store, console: Console | None = None) -> None:
             "success near 0 is expected and says nothing about the method."
         )
     if any(p.privileged for p in infos):
-        console.print(f"[yellow]note:[/] ‡ marks policies that ran {PRIVILEGED_NOTE.split(': ', 1)[1]}.")
+        console.print(f"[yellow]note:[/] ‡ {PRIVILEGED_NOTE}.")
     console.print("success % counts success / (success + failure); errors are never failures.")
     from harness.realtime.summary import realtime_table
 
