@@ -104,15 +104,13 @@ class OutcomeCounts:
 
 
 def untrained(spec: Mapping[str, Any]) -> bool:
-    """Whether a stored policy spec is an untrained network: its spec says `trained: false`, or it is
-    the tiny backend without a checkpoint (a random initialisation, in specs that predate the flag).
+    """Whether a stored policy spec is an untrained network: its spec says `trained: false` (every
+    backend that can run random weights says so; wambench has written the flag since its first store).
 
     Such a policy is a legitimate harness check (plumbing, latency), but its success rate means
     nothing: every table and summary must show it, never compare it silently.
     """
-    details = spec.get("details") or {}
-    backend = str(spec.get("backend", "tiny"))
-    return details.get("trained") is False or (backend == "tiny" and spec.get("checkpoint") is None)
+    return (spec.get("details") or {}).get("trained") is False
 
 
 def privileged(spec: Mapping[str, Any]) -> bool:
@@ -173,7 +171,7 @@ class PolicyInfo:
             method=str(data.get("method", pid)),
             nfe_video=data.get("nfe_video"),
             nfe_action=data.get("nfe_action"),
-            backend=str(data.get("backend", "tiny")),
+            backend=str(data.get("backend", "none")),
             checkpoint=data.get("checkpoint"),
             untrained=untrained(data),
             suite=suite,

@@ -72,6 +72,6 @@ def test_every_face_of_the_results_marks_it(runs: dict[str, Path]) -> None:
 
 
 def test_marks_put_the_privileged_sign_after_the_untrained_one() -> None:
-    info = PolicyInfo.from_spec("p", None, {"backend": "tiny", "details": {"privileged": True}})
+    info = PolicyInfo.from_spec("p", None, {"details": {"trained": False, "privileged": True}})
     assert info.untrained and info.privileged and info.marks == " † ‡"
     assert PolicyInfo.from_spec("q", None, {"backend": "x", "checkpoint": "c"}).marks == ""
