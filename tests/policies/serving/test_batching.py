@@ -178,8 +178,14 @@ def test_a_late_session_catches_up_and_joins_the_batch_mid_stream() -> None:
     reference = {i: _run(factory.build(suite, options), suite, i, 1, None) for i in range(3)}
     inner, started = template.network.velocity_batch, threading.Event()
 
+    joined = threading.Event()
+
     def spy(*args: Any) -> Any:
         started.set()  # the first two are inside their video stream
+        if len(args[0]) == 3:
+            joined.set()
+        elif len(args[0]) == 2 and not joined.is_set():
+            time.sleep(0.02)  # hold the two back a little: on a loaded machine they could finish first
         return inner(*args)
 
     template.network.velocity_batch = spy
